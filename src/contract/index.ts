@@ -1,0 +1,5 @@
+export * from './action-spec.js';
+export * from './canonical-json.js';
+export * from './errors.js';
+export * from './schema-error.js';
+export * from './statistics.js';

@@ -1,0 +1,66 @@
+/**
+ * Wire protocol v1: the packets that cross process boundaries. Each packet is a plain
+ * MessagePack map with snake_case keys, readable from any language; n-d arrays follow
+ * openpi's msgpack-numpy convention (see ndarray.ts). Stamps are integer nanoseconds
+ * (int64 on the wire, bigint here): never epoch nanoseconds in a float64.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const PACKET_KINDS = ['hello', 'tokens', 'state'] as const;
+export type PacketKind = (typeof PACKET_KINDS)[number];
+
+export const ROLES = ['brain', 'cerebellum'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const MODES = ['run', 'hold', 'estop'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** Sent by each side when it starts and every second after: who it is and what it speaks. */
+export interface HelloPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'hello';
+  role: Role;
+  /** The ActionSpec's canonical JSON. */
+  spec: string;
+  /** SHA-256 of `spec`, hex. */
+  spec_id: string;
+  model_id: string;
+  /** pons version of the sender. */
+  software: string;
+}
+
+/** Brain → cerebellum: one decision's action tokens. */
+export interface TokensPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'tokens';
+  spec_id: string;
+  model_id: string;
+  episode_id: string;
+  /** Counts up by one per packet from each brain; restarts at 0 with the brain. */
+  seq: number;
+  /** Stamp of the observation the decision was made from; step k is due at this + k·dt. */
+  obs_stamp_ns: bigint;
+  emit_stamp_ns: bigint;
+  /** Action token ids, step-major (`<u4`, shape [N]). */
+  tokens: Uint32Array;
+  /** Per-stage timings in milliseconds (preprocess, vision, prefill, decode, …). */
+  timings_ms: Record<string, number>;
+}
+
+/** Cerebellum → brain: the robot's state and the controller's mode. */
+export interface StatePacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'state';
+  spec_id: string;
+  seq: number;
+  stamp_ns: bigint;
+  /** Joint positions and velocities (`<f8`, shape [J] each). */
+  position: Float64Array;
+  velocity: Float64Array;
+  mode: Mode;
+  /** Sequence number of the last token packet applied; -1 before the first. */
+  last_token_seq: number;
+}
+
+export type Packet = HelloPacket | TokensPacket | StatePacket;

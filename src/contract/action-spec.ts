@@ -127,7 +127,12 @@ export function parseActionSpec(doc: unknown, source: string, baseDir?: string):
     }
     const statsPath = resolve(baseDir, ref.file);
     const { value, field } = selectActionStats(readJsonFile(statsPath), ref.key, statsPath);
-    statistics = completeStats(parseWith(statsSchema, value, statsPath, field), dims, statsPath, field);
+    statistics = completeStats(
+      parseWith(statsSchema, value, statsPath, field),
+      dims,
+      statsPath,
+      field,
+    );
   } else {
     const inline = parseWith(statsSchema, raw.statistics, source, 'statistics');
     statistics = completeStats(inline, dims, source, 'statistics');
@@ -194,6 +199,10 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputError(path, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new InputError(
+      path,
+      '',
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
   }
 }

@@ -11,7 +11,10 @@ export function parseWith<T extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const [first, ...rest] = result.error.issues;
-  const path = fieldPath([...(prefix ? [prefix] : []), ...(first?.path ?? [])]);
-  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
+  // An extra key is reported on its parent object; name the key itself as the field.
+  const extra = first?.code === 'unrecognized_keys' ? first.keys.slice(0, 1) : [];
+  const path = fieldPath([...(prefix ? [prefix] : []), ...(first?.path ?? []), ...extra]);
+  const more =
+    rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
   throw new InputError(source, path, `${first?.message ?? 'is invalid'}${more}`);
 }

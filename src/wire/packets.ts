@@ -3,6 +3,11 @@
  * MessagePack map with snake_case keys, readable from any language; n-d arrays follow
  * openpi's msgpack-numpy convention (see ndarray.ts). Stamps are integer nanoseconds
  * (int64 on the wire, bigint here): never epoch nanoseconds in a float64.
+ *
+ * Rules every packet obeys (validate.ts enforces them on decode and on encode): exactly the
+ * keys below; `v` = 1; ids (`model_id`, `episode_id`, `software`) 1–128 characters without
+ * control characters; `spec_id` 64 lowercase hex digits; stamps in [0, 2^63) ns; `seq` a
+ * non-negative integer below 2^53; no NaN or ±Infinity anywhere.
  */
 
 export const PROTOCOL_VERSION = 1;
@@ -23,7 +28,7 @@ export interface HelloPacket {
   role: Role;
   /** The ActionSpec's canonical JSON. */
   spec: string;
-  /** SHA-256 of `spec`, hex. */
+  /** SHA-256 of `spec`, hex; a hello whose spec does not hash to it is refused. */
   spec_id: string;
   model_id: string;
   /** pons version of the sender. */
@@ -42,9 +47,12 @@ export interface TokensPacket {
   /** Stamp of the observation the decision was made from; step k is due at this + k·dt. */
   obs_stamp_ns: bigint;
   emit_stamp_ns: bigint;
-  /** Action token ids, step-major (`<u4`, shape [N]). */
+  /** Action token ids, step-major (`<u4`, shape [N], 1 ≤ N ≤ maxTokens). */
   tokens: Uint32Array;
-  /** Per-stage timings in milliseconds (preprocess, vision, prefill, decode, …). */
+  /**
+   * Per-stage timings in milliseconds (preprocess, vision, prefill, decode, …): at most 32
+   * finite, non-negative numbers named like `vision` (a letter, then `[A-Za-z0-9_.:/-]`, ≤ 32).
+   */
   timings_ms: Record<string, number>;
 }
 
@@ -55,7 +63,7 @@ export interface StatePacket {
   spec_id: string;
   seq: number;
   stamp_ns: bigint;
-  /** Joint positions and velocities (`<f8`, shape [J] each). */
+  /** Joint positions and velocities (`<f8`, shape [J] each, 0 ≤ J ≤ maxJoints, finite). */
   position: Float64Array;
   velocity: Float64Array;
   mode: Mode;

@@ -1,0 +1,48 @@
+import { cpus, totalmem } from 'node:os';
+import type { Command } from 'commander';
+import { version as zmqVersion } from 'zeromq';
+import { runLinkBench } from '../../bench/link-bench.js';
+
+/** The machine a benchmark ran on, printed beside its numbers. */
+export function machine(): Record<string, string | number> {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    libzmq: zmqVersion,
+  };
+}
+
+export function registerBench(program: Command): void {
+  const bench = program
+    .command('bench')
+    .description('benchmarks that print numbers (--json for machines)');
+  bench
+    .command('link')
+    .description(
+      'ZeroMQ link: one-way latency at 200 packets/s and the highest loss-free rate, two processes',
+    )
+    .option('--json', 'print {"results": [...]} as JSON')
+    .option('--packets <n>', 'packets in the latency run (at 200/s)', '4000')
+    .option('--quick', 'a short run (500 latency packets, half-second bursts)')
+    .action(async (flags: { json?: boolean; packets: string; quick?: boolean }) => {
+      const progress = (m: string) => process.stderr.write(`[bench link] ${m}\n`);
+      const results = await runLinkBench({
+        latencyPackets: flags.quick ? 500 : Number(flags.packets),
+        rates: [10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000, 200_000],
+        rateSeconds: flags.quick ? 0.5 : 1,
+        progress,
+      });
+      if (flags.json) {
+        console.log(JSON.stringify({ machine: machine(), results }, null, 2));
+        return;
+      }
+      console.log('transport  curve  p50 µs  p99 µs  p99.9 µs  max packets/s');
+      for (const r of results) {
+        console.log(
+          `${r.transport.padEnd(9)}  ${String(r.curve).padEnd(5)}  ${String(r.p50_us).padStart(6)}  ${String(r.p99_us).padStart(6)}  ${String(r.p999_us).padStart(8)}  ${String(r.max_pps).padStart(13)}`,
+        );
+      }
+    });
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { InputError } from '../contract/index.js';
+import { LinkSecurityError } from '../link/index.js';
+import { registerBench } from './commands/bench.js';
+import { registerDemo } from './commands/demo.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerLink } from './commands/link.js';
+import { registerSpec } from './commands/spec.js';
+import { VERSION } from './package-info.js';
+
+const program = new Command('pons')
+  .description(
+    'bridge a vision-language-action brain and a real-time cerebellum, natively on ROS 2',
+  )
+  .version(VERSION)
+  .showHelpAfterError();
+
+registerDemo(program);
+registerLink(program);
+registerBench(program);
+registerKeygen(program);
+registerSpec(program);
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Bad input and refused configurations are one clear line, not a stack trace.
+  if (err instanceof InputError || err instanceof LinkSecurityError || err instanceof Error) {
+    process.stderr.write(`pons: ${err.message}\n`);
+    if (
+      !(err instanceof InputError || err instanceof LinkSecurityError) &&
+      process.env.PONS_DEBUG
+    ) {
+      process.stderr.write(`${err.stack}\n`);
+    }
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,15 @@
+/**
+ * Which endpoints stay on this host. Anything else crosses a network, where pons
+ * insists on CURVE encryption unless the operator says `--insecure`.
+ */
+export function isLocalEndpoint(endpoint: string): boolean {
+  if (endpoint.startsWith('ipc://') || endpoint.startsWith('inproc://')) return true;
+  const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):/.exec(endpoint);
+  if (!match) return false;
+  const host = (match[1] as string).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function describeEndpoint(endpoint: string): string {
+  return endpoint.startsWith('ipc://') ? endpoint : endpoint.replace(/^tcp:\/\//, 'tcp ');
+}

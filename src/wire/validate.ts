@@ -1,0 +1,376 @@
+import { sha256Hex } from '../contract/index.js';
+import { describe, isPlainObject, show } from './describe.js';
+import { WireError } from './errors.js';
+import type { WireLimits } from './limits.js';
+import { readNdarray } from './ndarray.js';
+import {
+  type HelloPacket,
+  MODES,
+  type Mode,
+  PACKET_KINDS,
+  type Packet,
+  type PacketKind,
+  PROTOCOL_VERSION,
+  ROLES,
+  type Role,
+  type StatePacket,
+  type TokensPacket,
+} from './packets.js';
+
+/**
+ * Strict validation of a decoded packet map (n-d arrays still as maps). Checks run in a fixed
+ * order: map → `v` → `kind` → exact key set → each field in declaration order, so the first
+ * problem found is the one reported. The packet returned is a new object: stamps as bigint,
+ * counters as number, n-d arrays as aligned typed arrays.
+ */
+
+/** The exact keys of each packet kind, in the order they are written. */
+export const PACKET_KEYS = {
+  hello: ['v', 'kind', 'role', 'spec', 'spec_id', 'model_id', 'software'],
+  tokens: [
+    'v',
+    'kind',
+    'spec_id',
+    'model_id',
+    'episode_id',
+    'seq',
+    'obs_stamp_ns',
+    'emit_stamp_ns',
+    'tokens',
+    'timings_ms',
+  ],
+  state: [
+    'v',
+    'kind',
+    'spec_id',
+    'seq',
+    'stamp_ns',
+    'position',
+    'velocity',
+    'mode',
+    'last_token_seq',
+  ],
+} as const satisfies Record<PacketKind, readonly string[]>;
+
+/** Longest model, episode and software id, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 128;
+/** Most entries in `timings_ms`. */
+export const MAX_TIMINGS = 32;
+/** Timing names: a letter, then letters, digits and `_ . : / -`, 32 characters at most. */
+export const TIMING_KEY = /^[A-Za-z][A-Za-z0-9_.:/-]{0,31}$/;
+const SPEC_ID = /^[0-9a-f]{64}$/;
+const STAMP_END = 1n << 63n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const KEY_SETS: Readonly<Record<PacketKind, ReadonlySet<string>>> = {
+  hello: new Set(PACKET_KEYS.hello),
+  tokens: new Set(PACKET_KEYS.tokens),
+  state: new Set(PACKET_KEYS.state),
+};
+
+type Fields = Record<string, unknown>;
+
+/** Validates a decoded packet map; throws WireError naming `source` and the field. */
+export function validatePacket(
+  value: unknown,
+  source: string,
+  limits: Readonly<WireLimits>,
+): Packet {
+  if (!isPlainObject(value)) {
+    throw new WireError('not_map', source, '', `is ${describe(value)}, must be a map`);
+  }
+  const kind = checkHeader(value, source);
+  checkKeys(value, kind, source);
+  switch (kind) {
+    case 'tokens':
+      return tokensPacket(value, source, limits);
+    case 'state':
+      return statePacket(value, source, limits);
+    case 'hello':
+      return helloPacket(value, source, limits);
+  }
+}
+
+/** Checks `v` and `kind`, returning the kind. */
+export function checkHeader(value: Fields, source: string): PacketKind {
+  if (!Object.hasOwn(value, 'v')) throw new WireError('missing_field', source, 'v', 'is missing');
+  const v = value.v;
+  if (v !== PROTOCOL_VERSION) {
+    throw new WireError(
+      'version',
+      source,
+      'v',
+      `is ${show(v)}; this side speaks wire protocol v${PROTOCOL_VERSION}`,
+    );
+  }
+  if (!Object.hasOwn(value, 'kind'))
+    throw new WireError('missing_field', source, 'kind', 'is missing');
+  const kind = value.kind;
+  if (typeof kind !== 'string' || !(PACKET_KINDS as readonly string[]).includes(kind)) {
+    throw new WireError(
+      'kind',
+      source,
+      'kind',
+      `is ${show(kind)}, must be one of ${PACKET_KINDS.join(', ')}`,
+    );
+  }
+  return kind as PacketKind;
+}
+
+/** Checks that `value` has exactly the keys of `kind`: missing ones first, then extra ones. */
+export function checkKeys(value: object, kind: PacketKind, source: string): void {
+  const keys = PACKET_KEYS[kind];
+  for (const key of keys) {
+    if (!Object.hasOwn(value, key)) throw new WireError('missing_field', source, key, 'is missing');
+  }
+  let count = 0;
+  for (const _ in value) count++;
+  if (count === keys.length) return;
+  const known = KEY_SETS[kind];
+  for (const key in value) {
+    if (!known.has(key)) {
+      throw new WireError('extra_field', source, clip(key), `is not a field of a ${kind} packet`);
+    }
+  }
+}
+
+function tokensPacket(value: Fields, source: string, limits: Readonly<WireLimits>): TokensPacket {
+  const spec_id = specIdField(value, source);
+  const model_id = idField(value, 'model_id', source);
+  const episode_id = idField(value, 'episode_id', source);
+  const seq = counterField(value, 'seq', 0, source);
+  const obs_stamp_ns = stampField(value, 'obs_stamp_ns', source);
+  const emit_stamp_ns = stampField(value, 'emit_stamp_ns', source);
+  const tokens = readNdarray(value.tokens, '<u4', source, 'tokens', 1, limits.maxTokens);
+  if (tokens.length === 0) {
+    throw new WireError(
+      'shape',
+      source,
+      'tokens.shape',
+      'is [0]; a tokens packet carries at least one token',
+    );
+  }
+  const timings_ms = timingsField(value, 'timings_ms', source);
+  return {
+    v: PROTOCOL_VERSION,
+    kind: 'tokens',
+    spec_id,
+    model_id,
+    episode_id,
+    seq,
+    obs_stamp_ns,
+    emit_stamp_ns,
+    tokens,
+    timings_ms,
+  };
+}
+
+function statePacket(value: Fields, source: string, limits: Readonly<WireLimits>): StatePacket {
+  const spec_id = specIdField(value, source);
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
+  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
+  if (velocity.length !== position.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'velocity.shape',
+      `is [${velocity.length}], position has ${position.length} joints`,
+    );
+  }
+  finiteArray(position, 'position', source);
+  finiteArray(velocity, 'velocity', source);
+  const mode = enumField(value, 'mode', MODES, source) as Mode;
+  const last_token_seq = counterField(value, 'last_token_seq', -1, source);
+  return {
+    v: PROTOCOL_VERSION,
+    kind: 'state',
+    spec_id,
+    seq,
+    stamp_ns,
+    position,
+    velocity,
+    mode,
+    last_token_seq,
+  };
+}
+
+function helloPacket(value: Fields, source: string, limits: Readonly<WireLimits>): HelloPacket {
+  const role = enumField(value, 'role', ROLES, source) as Role;
+  const spec = value.spec;
+  if (typeof spec !== 'string') {
+    throw new WireError('type', source, 'spec', `is ${describe(spec)}, must be a str`);
+  }
+  if (spec.length === 0) throw new WireError('range', source, 'spec', 'is empty');
+  const specBytes = Buffer.byteLength(spec, 'utf8');
+  if (specBytes > limits.maxSpecBytes) {
+    throw new WireError(
+      'oversize',
+      source,
+      'spec',
+      `is ${specBytes} bytes, the limit is ${limits.maxSpecBytes}`,
+    );
+  }
+  const spec_id = specIdField(value, source);
+  const model_id = idField(value, 'model_id', source);
+  const software = idField(value, 'software', source);
+  const actual = sha256Hex(spec);
+  if (actual !== spec_id) {
+    throw new WireError(
+      'spec_id',
+      source,
+      'spec_id',
+      `is ${spec_id}, but the spec hashes to ${actual}`,
+    );
+  }
+  return { v: PROTOCOL_VERSION, kind: 'hello', role, spec, spec_id, model_id, software };
+}
+
+function specIdField(value: Fields, source: string): string {
+  const id = value.spec_id;
+  if (typeof id !== 'string') {
+    throw new WireError('type', source, 'spec_id', `is ${describe(id)}, must be a str`);
+  }
+  if (!SPEC_ID.test(id)) {
+    throw new WireError(
+      'spec_id',
+      source,
+      'spec_id',
+      `is ${show(id)}, must be 64 lowercase hex digits`,
+    );
+  }
+  return id;
+}
+
+/** A non-empty id of at most MAX_ID_LENGTH characters, none of them a control character. */
+function idField(value: Fields, key: string, source: string): string {
+  const id = value[key];
+  if (typeof id !== 'string') {
+    throw new WireError('type', source, key, `is ${describe(id)}, must be a str`);
+  }
+  if (id.length === 0) throw new WireError('range', source, key, 'is empty');
+  if (id.length > MAX_ID_LENGTH) {
+    throw new WireError(
+      'range',
+      source,
+      key,
+      `is ${id.length} characters long, at most ${MAX_ID_LENGTH}`,
+    );
+  }
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+      throw new WireError('range', source, key, `holds a control character (U+${hex4(c)}) at ${i}`);
+    }
+  }
+  return id;
+}
+
+/** An integer counter in [min, 2^53): MessagePack int of any width. */
+function counterField(value: Fields, key: string, min: number, source: string): number {
+  const n = value[key];
+  if (typeof n === 'number') {
+    if (!Number.isFinite(n)) throw new WireError('non_finite', source, key, `is ${n}`);
+    if (!Number.isInteger(n))
+      throw new WireError('type', source, key, `is ${n}, must be an integer`);
+    if (n < min || n > Number.MAX_SAFE_INTEGER) {
+      throw new WireError('range', source, key, `is ${n}, must be in [${min}, 2^53)`);
+    }
+    return n;
+  }
+  if (typeof n === 'bigint') {
+    if (n < BigInt(min) || n > MAX_SAFE) {
+      throw new WireError('range', source, key, `is ${n}, must be in [${min}, 2^53)`);
+    }
+    return Number(n);
+  }
+  throw new WireError('type', source, key, `is ${describe(n)}, must be an integer`);
+}
+
+/**
+ * A stamp in integer nanoseconds, [0, 2^63): an int64 (bigint) or a small int. A float is
+ * refused once it is past 2^53, where it can no longer hold every nanosecond.
+ */
+function stampField(value: Fields, key: string, source: string): bigint {
+  const n = value[key];
+  if (typeof n === 'bigint') {
+    if (n < 0n || n >= STAMP_END) {
+      throw new WireError('range', source, key, `is ${n}, must be in [0, 2^63) ns`);
+    }
+    return n;
+  }
+  if (typeof n === 'number') {
+    if (!Number.isFinite(n)) throw new WireError('non_finite', source, key, `is ${n}`);
+    if (!Number.isInteger(n))
+      throw new WireError('type', source, key, `is ${n}, must be integer nanoseconds`);
+    if (n < 0) throw new WireError('range', source, key, `is ${n}, must be in [0, 2^63) ns`);
+    if (n > Number.MAX_SAFE_INTEGER) {
+      throw new WireError('type', source, key, `is a float (${n}); stamps past 2^53 must be int64`);
+    }
+    return BigInt(n);
+  }
+  throw new WireError('type', source, key, `is ${describe(n)}, must be an integer (int64 ns)`);
+}
+
+function enumField(value: Fields, key: string, allowed: readonly string[], source: string): string {
+  const s = value[key];
+  if (typeof s !== 'string') {
+    throw new WireError('type', source, key, `is ${describe(s)}, must be a str`);
+  }
+  if (!allowed.includes(s)) {
+    throw new WireError(
+      'range',
+      source,
+      key,
+      `is ${show(s)}, must be one of ${allowed.join(', ')}`,
+    );
+  }
+  return s;
+}
+
+/** At most MAX_TIMINGS finite, non-negative numbers under short names. */
+function timingsField(value: Fields, key: string, source: string): Record<string, number> {
+  const map = value[key];
+  if (!isPlainObject(map)) {
+    throw new WireError('type', source, key, `is ${describe(map)}, must be a map`);
+  }
+  let count = 0;
+  for (const name in map) {
+    if (++count > MAX_TIMINGS) {
+      throw new WireError('range', source, key, `has more than ${MAX_TIMINGS} entries`);
+    }
+    if (!TIMING_KEY.test(name)) {
+      throw new WireError(
+        'range',
+        source,
+        key,
+        `has the name ${show(name)}; names are a letter, then letters, digits or _ . : / -, 32 at most`,
+      );
+    }
+    const ms = map[name];
+    const field = `${key}.${name}`;
+    if (typeof ms !== 'number') {
+      throw new WireError('type', source, field, `is ${describe(ms)}, must be a number`);
+    }
+    if (!Number.isFinite(ms)) throw new WireError('non_finite', source, field, `is ${ms}`);
+    if (ms < 0) throw new WireError('range', source, field, `is ${ms}, must be non-negative`);
+  }
+  return map as Record<string, number>;
+}
+
+function finiteArray(values: Float64Array, field: string, source: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i] as number;
+    // x - x is 0 for finite x and NaN for NaN and ±Infinity.
+    if (x - x !== 0) throw new WireError('non_finite', source, `${field}[${i}]`, `is ${x}`);
+  }
+}
+
+function clip(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}…` : key;
+}
+
+function hex4(c: number): string {
+  return c.toString(16).toUpperCase().padStart(4, '0');
+}

@@ -33,20 +33,29 @@ export interface LinkBenchResult {
 
 const PEER_ENTRY = fileURLToPath(new URL('./link-peer-main.js', import.meta.url));
 
-export async function runLinkBench(options: LinkBenchOptions): Promise<LinkBenchResult[]> {
-  const results: LinkBenchResult[] = [];
+export interface LinkBenchReport {
+  results: LinkBenchResult[];
+  /** Bare zeromq.js sockets in the same harness: the floor pons stands on. */
+  baseline: LinkBenchResult[];
+}
+
+export async function runLinkBench(options: LinkBenchOptions): Promise<LinkBenchReport> {
+  const report: LinkBenchReport = { results: [], baseline: [] };
   for (const transport of ['ipc', 'tcp'] as const) {
+    options.progress?.(`${transport} bare zeromq.js (baseline): starting peers`);
+    report.baseline.push(await benchOne(transport, false, true, options));
     for (const curve of [false, true]) {
       options.progress?.(`${transport}${curve ? ' + CURVE' : ''}: starting peers`);
-      results.push(await benchOne(transport, curve, options));
+      report.results.push(await benchOne(transport, curve, false, options));
     }
   }
-  return results;
+  return report;
 }
 
 async function benchOne(
   transport: 'ipc' | 'tcp',
   curve: boolean,
+  raw: boolean,
   options: LinkBenchOptions,
 ): Promise<LinkBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pons-bench-'));
@@ -56,7 +65,7 @@ async function benchOne(
       transport === 'ipc'
         ? [`ipc://${dir}/tokens`, `ipc://${dir}/state`]
         : [`tcp://127.0.0.1:${await freePort()}`, `tcp://127.0.0.1:${await freePort()}`];
-    const base = { tokens, state };
+    const base = { tokens, state, raw };
     let sendCfg: PeerConfig = { role: 'send', ...base };
     let recvCfg: PeerConfig = { role: 'receive', ...base };
     if (curve) {
@@ -74,16 +83,20 @@ async function benchOne(
     peers.push(receiver);
     const sender = await Peer.start(sendCfg);
     peers.push(sender);
-    const label = `${transport}${curve ? ' + CURVE' : ''}`;
+    const label = `${transport}${curve ? ' + CURVE' : ''}${raw ? ' bare zeromq.js' : ''}`;
 
-    // Warm up until packets flow (the subscription must reach the publisher first).
-    let warm = false;
-    for (let attempt = 0; attempt < 50 && !warm; attempt++) {
+    // Wait until packets flow (the subscription must reach the publisher first), then
+    // warm up: a second of traffic lets V8 compile the encode and decode paths, whose
+    // first few hundred runs are interpreted and would otherwise make the tail.
+    let flowing = false;
+    for (let attempt = 0; attempt < 50 && !flowing; attempt++) {
       await sender.request({ op: 'send', rate: 200, count: 20 }, 'sent');
       await sleep(50);
-      warm = (await receiver.report()).delivered > 0;
+      flowing = (await receiver.report()).delivered > 0;
     }
-    if (!warm) throw new Error(`${label}: no packet arrived during warm-up`);
+    if (!flowing) throw new Error(`${label}: no packet arrived during warm-up`);
+    await sender.request({ op: 'send', rate: 5000, count: 5000 }, 'sent');
+    await sleep(100);
 
     options.progress?.(`${label}: latency, ${options.latencyPackets} packets at 200/s`);
     receiver.command({ op: 'reset' });

@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curveKeyPair } from 'zeromq';
 import { InputError } from '../wire/index.js';
@@ -38,15 +38,18 @@ export function generateCertificate(dir: string, name: string): KeyFiles {
       '#   of this file after exchange.\n\n' +
       `${metadata}curve\n    public-key = "${publicKey}"\n`,
   );
+  // Written under a fresh name with mode 600, then renamed: the secret is never readable by
+  // others, even for a moment, even when an older file of looser mode is replaced.
+  const partial = `${secretFile}.${process.pid}.partial`;
   writeFileSync(
-    secretFile,
+    partial,
     `#   ****  Generated on ${created} by pons  ****\n` +
       '#   ZeroMQ CURVE **Secret** Certificate\n' +
       '#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n' +
       `${metadata}curve\n    public-key = "${publicKey}"\n    secret-key = "${secretKey}"\n`,
-    { mode: 0o600 },
+    { mode: 0o600, flag: 'wx' },
   );
-  chmodSync(secretFile, 0o600);
+  renameSync(partial, secretFile);
   return { publicFile, secretFile, publicKey };
 }
 

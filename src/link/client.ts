@@ -99,6 +99,28 @@ export class LinkClient {
       (batch) => this.onBatch(batch),
       (err) => this.limited.warn('recv', `token receive failed: ${err.message}`),
     );
+    void this.watchConnection();
+  }
+
+  /**
+   * A brain that went away and came back (restarted, maybe with its clock or sequence
+   * starting over) is a new sender: order and sequence tracking start afresh with it.
+   */
+  private async watchConnection(): Promise<void> {
+    try {
+      for await (const event of this.sub.events) {
+        if (event.type === 'disconnect') {
+          this.counters.disconnects++;
+          this.lastSeq = -1;
+          this.lastObsStampNs = -1n;
+          this.log.warn(`${this.source}: brain disconnected; waiting for it to come back`);
+        } else if (event.type === 'handshake' && this.counters.disconnects > 0) {
+          this.log.info(`${this.source}: brain reconnected`);
+        }
+      }
+    } catch {
+      // The observer ends when the socket closes.
+    }
   }
 
   static async open(options: LinkClientOptions): Promise<LinkClient> {

@@ -19,8 +19,10 @@ export class LinkCounters {
   delivered = 0;
   /** Token packets missing between consecutive sequence numbers. */
   seqGaps = 0;
-  /** Sequence restarts (a brain that restarted counts from 0 again). */
+  /** Sequence numbers that went backwards without a disconnect in between. */
   seqResets = 0;
+  /** Times the peer went away (process ended, connection lost, heartbeats missed). */
+  disconnects = 0;
   /** Packets stamped in the future beyond the tolerance (clock skew between hosts). */
   futureStamps = 0;
   readonly dropped = new Map<DropReason, number>();
@@ -43,6 +45,7 @@ export class LinkCounters {
       delivered: this.delivered,
       seq_gaps: this.seqGaps,
       seq_resets: this.seqResets,
+      disconnects: this.disconnects,
       future_stamps: this.futureStamps,
     };
     for (const [reason, n] of this.dropped) out[`dropped_${reason}`] = n;

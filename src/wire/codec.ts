@@ -2,12 +2,13 @@ import { Packr } from 'msgpackr';
 import { describe } from './describe.js';
 import { WireError } from './errors.js';
 import { resolveWireLimits, type WireLimits } from './limits.js';
+import { readMsgpack } from './msgpack-read.js';
 import { type NdarrayMap, type NdTypedArray, toNdarray } from './ndarray.js';
 import type { Packet } from './packets.js';
-import { scanMsgpack } from './scan.js';
 import { checkHeader, checkKeys, validatePacket } from './validate.js';
 
 /**
+ * Encoding goes through msgpackr; decoding through the strict reader in msgpack-read.ts.
  * One msgpackr instance for every packet, configured for plain cross-language MessagePack:
  * - `useRecords: false`: objects are written as maps (map16 headers), never as msgpackr's
  *   record extension, which no other language reads;
@@ -83,16 +84,7 @@ export function decodePacket(
     );
   }
   if (bytes.byteLength === 0) throw new WireError('msgpack', source, '', 'is empty');
-  scanMsgpack(bytes, source);
-  let raw: unknown;
-  try {
-    raw = packr.unpack(bytes);
-  } catch (err) {
-    // The scan has already refused everything msgpackr is known to trip on; this is a backstop.
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new WireError('msgpack', source, '', `is not valid MessagePack: ${reason.slice(0, 200)}`);
-  }
-  return validatePacket(raw, source, lim);
+  return validatePacket(readMsgpack(bytes, source), source, lim);
 }
 
 /** The packet as the map that goes on the wire: keys in declaration order, arrays as n-d maps. */

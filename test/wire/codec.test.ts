@@ -268,10 +268,10 @@ describe('every error code names its field', () => {
     ['extra key', () => with_(tokens(), { extra: 1 }), 'extra_field', 'extra'],
     ['hello with tokens', () => with_(hello(), { tokens: 1 }), 'extra_field', 'tokens'],
     [
-      '__proto__ key (msgpackr renames it)',
+      '__proto__ key (an extra field, never a prototype)',
       () => ({ ...JSON.parse('{"__proto__": 1}'), ...tokens() }),
       'extra_field',
-      '__proto_',
+      '__proto__',
     ],
     [
       'n-d array without dtype',

@@ -28,20 +28,24 @@ export function registerBench(program: Command): void {
     .option('--quick', 'a short run (500 latency packets, half-second bursts)')
     .action(async (flags: { json?: boolean; packets: string; quick?: boolean }) => {
       const progress = (m: string) => process.stderr.write(`[bench link] ${m}\n`);
-      const results = await runLinkBench({
+      const report = await runLinkBench({
         latencyPackets: flags.quick ? 500 : Number(flags.packets),
         rates: [10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000, 200_000],
         rateSeconds: flags.quick ? 0.5 : 1,
         progress,
       });
       if (flags.json) {
-        console.log(JSON.stringify({ machine: machine(), results }, null, 2));
+        console.log(JSON.stringify({ machine: machine(), ...report }, null, 2));
         return;
       }
-      console.log('transport  curve  p50 µs  p99 µs  p99.9 µs  max packets/s');
-      for (const r of results) {
+      console.log('stack            transport  curve  p50 µs  p99 µs  p99.9 µs  max packets/s');
+      const rows = [
+        ...report.results.map((r) => ['pons', r] as const),
+        ...report.baseline.map((r) => ['bare zeromq.js', r] as const),
+      ];
+      for (const [stack, r] of rows) {
         console.log(
-          `${r.transport.padEnd(9)}  ${String(r.curve).padEnd(5)}  ${String(r.p50_us).padStart(6)}  ${String(r.p99_us).padStart(6)}  ${String(r.p999_us).padStart(8)}  ${String(r.max_pps).padStart(13)}`,
+          `${stack.padEnd(15)}  ${r.transport.padEnd(9)}  ${String(r.curve).padEnd(5)}  ${String(r.p50_us).padStart(6)}  ${String(r.p99_us).padStart(6)}  ${String(r.p999_us).padStart(8)}  ${String(r.max_pps).padStart(13)}`,
         );
       }
     });

@@ -1,0 +1,188 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadActionSpec, specId } from '../../src/contract/index.js';
+import { readSecretCertificate } from '../../src/link/index.js';
+import { CLI } from '../helpers/processes.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const SPEC = 'calibration/planar-arm/action_spec.yaml';
+
+const dir = mkdtempSync(join(tmpdir(), 'pons-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function pons(...args: string[]): SpawnSyncReturns<string> {
+  const { PONS_DEBUG: _debug, ...env } = process.env;
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env,
+    timeout: 20_000,
+  });
+}
+
+/** The non-empty lines a process wrote to stderr. */
+function stderrLines(result: SpawnSyncReturns<string>): string[] {
+  return result.stderr.split('\n').filter((l) => l.trim() !== '');
+}
+
+function expectNoStackTrace(text: string): void {
+  expect(text).not.toMatch(/^\s+at /m);
+  expect(text).not.toMatch(/\.(js|ts):\d+/);
+}
+
+describe('pons --help', () => {
+  it.each([
+    [[], 'pons'],
+    [['demo'], 'pons demo'],
+    [['link'], 'pons link'],
+    [['link', 'serve'], 'pons link serve'],
+    [['link', 'listen'], 'pons link listen'],
+    [['bench'], 'pons bench'],
+    [['bench', 'link'], 'pons bench link'],
+    [['keygen'], 'pons keygen'],
+    [['spec'], 'pons spec'],
+  ])('%j answers --help with a usage line', (command, usage) => {
+    const result = pons(...command, '--help');
+    expect(result.status, result.stderr).toBe(0);
+    const first = result.stdout.split('\n')[0] ?? '';
+    expect(first.startsWith(`Usage: ${usage} `)).toBe(true);
+    expect(result.stdout).toContain('--help');
+  });
+
+  it('lists every command in the top-level help', () => {
+    const { stdout } = pons('--help');
+    for (const command of ['demo', 'link', 'bench', 'keygen', 'spec']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
+  });
+
+  it('lists the link flags in link serve and link listen', () => {
+    for (const sub of ['serve', 'listen']) {
+      const { stdout } = pons('link', sub, '--help');
+      for (const flag of ['--tokens', '--state', '--curve-secret', '--insecure', '--duration']) {
+        expect(stdout, `${sub} ${flag}`).toContain(flag);
+      }
+    }
+  });
+});
+
+describe('pons keygen', () => {
+  it('writes a certificate pair that loads and prints its public key', () => {
+    const out = join(dir, 'keys');
+    const result = pons('keygen', '--out', out, '--name', 'arm1');
+    expect(result.status, result.stderr).toBe(0);
+    const publicFile = join(out, 'arm1.key');
+    const secretFile = join(out, 'arm1.key_secret');
+    expect(statSync(publicFile).isFile()).toBe(true);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    const cert = readSecretCertificate(secretFile);
+    expect(result.stdout).toContain(cert.publicKey);
+    expect(result.stdout).toContain(publicFile);
+    expect(result.stdout).toContain(secretFile);
+    expect(result.stdout).not.toContain(cert.secretKey);
+    expect(readFileSync(publicFile, 'utf8')).toContain(cert.publicKey);
+  });
+
+  it('refuses a certificate name with a path in it', () => {
+    const result = pons('keygen', '--out', join(dir, 'keys2'), '--name', '../evil');
+    expect(result.status).not.toBe(0);
+    expect(stderrLines(result)).toHaveLength(1);
+    expectNoStackTrace(result.stderr);
+  });
+});
+
+describe('pons spec', () => {
+  it('prints the spec id of the bundled spec', () => {
+    const result = pons('spec', SPEC);
+    expect(result.status, result.stderr).toBe(0);
+    const id = specId(loadActionSpec(resolve(REPO, SPEC)));
+    expect(result.stdout).toMatch(new RegExp(`^spec id\\s+${id}$`, 'm'));
+  });
+
+  it('--json adds the canonical JSON', () => {
+    const result = pons('spec', SPEC, '--json');
+    expect(result.status, result.stderr).toBe(0);
+    const json = result.stdout.split('\n').find((l) => l.startsWith('{'));
+    expect(JSON.parse(json ?? 'null')).toMatchObject({ name: 'planar-arm', horizon: 8 });
+  });
+
+  it('fails on a bad spec with one line naming the file, the field and the reason', () => {
+    const bundled = readFileSync(resolve(REPO, SPEC), 'utf8');
+    const broken = bundled.replace(
+      '{ name: shoulder_joint, unit: rad, kind: joint_position, lower: -2.6, upper: 2.6 }',
+      '{ name: shoulder_joint, unit: rad, kind: joint_position, lower: 2.6, upper: -2.6 }',
+    );
+    expect(broken).not.toBe(bundled);
+    const file = join(dir, 'bad_spec.yaml');
+    writeFileSync(file, broken);
+    writeFileSync(
+      join(dir, 'dataset_statistics.json'),
+      readFileSync(resolve(REPO, 'calibration/planar-arm/dataset_statistics.json')),
+    );
+    const result = pons('spec', file);
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    expect(result.stdout).toBe('');
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expect(lines[0]).toContain('dimensions[0].upper');
+    expect(lines[0]).toMatch(/dimensions\[0\]\.upper: \S.*/);
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('fails on a missing file with one line naming it', () => {
+    const file = join(dir, 'absent.yaml');
+    const result = pons('spec', file);
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expectNoStackTrace(result.stderr);
+  });
+});
+
+describe('pons link refusals', () => {
+  it('refuses to serve on a non-loopback address without CURVE or --insecure', () => {
+    const result = pons(
+      'link',
+      'serve',
+      '--tokens',
+      'tcp://0.0.0.0:5999',
+      '--state',
+      'tcp://0.0.0.0:6000',
+      '--duration',
+      '1',
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('--insecure');
+    expect(lines[0]).toContain('tcp://0.0.0.0:5999');
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('refuses to listen with --curve-secret but no --server-key', () => {
+    const result = pons('link', 'listen', '--curve-secret', 'x');
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('--server-key');
+    expect(lines[0]).toContain('--curve-secret');
+    expectNoStackTrace(result.stderr);
+  });
+
+  it('refuses to serve with --curve-secret but no --authorized-keys', () => {
+    const result = pons('link', 'serve', '--curve-secret', 'x', '--duration', '1');
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('--authorized-keys');
+    expectNoStackTrace(result.stderr);
+  });
+});

@@ -3,7 +3,7 @@ import { WireError } from './errors.js';
 /**
  * A strict MessagePack reader for packets: one pass over the bytes that checks and builds
  * at once. Only plain, cross-language MessagePack is accepted: no extension types (so no
- * msgpackr records, typed arrays, dates…), str map keys only, no repeated keys, valid
+ * msgpackr records, typed arrays, dates…), str (or UTF-8 bin) map keys only, no repeated keys, valid
  * UTF-8, nesting and value counts bounded, every declared length checked against the bytes
  * present, nothing after the value. A general decoder (msgpackr) accepts far more, and its
  * larger code costs tens of microseconds when a packet arrives at an idle CPU; this one
@@ -161,11 +161,15 @@ class Reader {
       } else if (b >= 0xd9 && b <= 0xdb) {
         this.pos++;
         key = this.str(this.length((1 << (b - 0xd9)) as 1 | 2 | 4, keyAt), keyAt);
+      } else if (b >= 0xc4 && b <= 0xc6) {
+        // openpi's msgpack_numpy writes its n-d array keys as bytes (b"__ndarray__", …):
+        // a bin key is read as its UTF-8 text, so such peers are understood as they are.
+        this.pos++;
+        key = this.str(this.length((1 << (b - 0xc4)) as 1 | 2 | 4, keyAt), keyAt);
       } else {
-        const what = b >= 0xc4 && b <= 0xc6 ? 'bin' : b < 0 ? 'missing' : 'not a str';
-        const hint =
-          what === 'bin' ? " (openpi's msgpack_numpy writes bytes keys; v1 needs str keys)" : '';
-        return this.fail(`has a map key at byte ${keyAt} that is ${what}, must be a str${hint}`);
+        return this.fail(
+          `has a map key at byte ${keyAt} that is ${b < 0 ? 'missing' : 'not a str'}, must be a str`,
+        );
       }
       this.values++;
       if (Object.hasOwn(out, key)) {

@@ -7,9 +7,9 @@ import { WireError } from './errors.js';
  * where `data` is the C-order bytes (`ndarray.tobytes()`). Python reads one back with
  * `np.frombuffer(m["data"], dtype=m["dtype"]).reshape(m["shape"])`.
  *
- * Note: openpi's own `msgpack_numpy.py` writes these four keys as *bytes* (`b"__ndarray__"`,
- * MessagePack bin); pons wire v1 writes and requires them as str, which every MessagePack
- * library reads as a plain string-keyed map.
+ * openpi's own `msgpack_numpy.py` writes these four keys as *bytes* (`b"__ndarray__"`,
+ * MessagePack bin); pons writes them as str, which every MessagePack library reads as a
+ * plain string-keyed map, and reads either (see msgpack-read.ts).
  */
 
 /** The dtypes pons reads and writes, spelled as numpy's `dtype.str` on a little-endian host. */

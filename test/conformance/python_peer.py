@@ -1,5 +1,6 @@
 """A pons link peer in Python, using only Debian's python3-zmq, python3-msgpack and
 python3-numpy: proof that the wire protocol is plain MessagePack any language can speak.
+It packs arrays the way openpi's msgpack_numpy does (bytes keys) and reads pons' (str keys).
 
     python_peer.py cerebellum TOKENS STATE SPEC_ID COUNT [SERVER_KEY SECRET PUBLIC]
         connects like a cerebellum, receives COUNT token packets, answers each with a
@@ -19,8 +20,8 @@ import zmq
 
 
 def ndarray(a):
-    # openpi's msgpack-numpy convention.
-    return {"__ndarray__": True, "data": a.tobytes(), "dtype": a.dtype.str, "shape": list(a.shape)}
+    # Exactly as openpi's msgpack_numpy.pack_array writes arrays: bytes keys.
+    return {b"__ndarray__": True, b"data": a.tobytes(), b"dtype": a.dtype.str, b"shape": a.shape}
 
 
 def from_ndarray(obj, dtype):

@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { version as zmqVersion } from 'zeromq';
 import { runLinkBench } from '../../bench/link-bench.js';
+import { runWireBench } from '../../bench/wire-bench.js';
 
 /** The machine a benchmark ran on, printed beside its numbers. */
 export function machine(): Record<string, string | number> {
@@ -48,5 +49,17 @@ export function registerBench(program: Command): void {
           `${stack.padEnd(15)}  ${r.transport.padEnd(9)}  ${String(r.curve).padEnd(5)}  ${String(r.p50_us).padStart(6)}  ${String(r.p99_us).padStart(6)}  ${String(r.p999_us).padStart(8)}  ${String(r.max_pps).padStart(13)}`,
         );
       }
+    });
+
+  bench
+    .command('wire')
+    .description(
+      'encode/decode cost of a tokens packet, hot and when packets arrive at an idle process',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const result = await runWireBench();
+      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+      else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(20)} ${v}`);
     });
 }

@@ -25,16 +25,12 @@ registerSpec(program);
 try {
   await program.parseAsync();
 } catch (err) {
-  // Bad input and refused configurations are one clear line, not a stack trace.
-  if (err instanceof InputError || err instanceof LinkSecurityError || err instanceof Error) {
-    process.stderr.write(`pons: ${err.message}\n`);
-    if (
-      !(err instanceof InputError || err instanceof LinkSecurityError) &&
-      process.env.PONS_DEBUG
-    ) {
-      process.stderr.write(`${err.stack}\n`);
-    }
-    process.exit(2);
+  // Bad input and refused configurations are one clear line; PONS_DEBUG=1 adds the stack
+  // of anything unexpected.
+  const expected = err instanceof InputError || err instanceof LinkSecurityError;
+  process.stderr.write(`pons: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (!expected && process.env.PONS_DEBUG && err instanceof Error) {
+    process.stderr.write(`${err.stack}\n`);
   }
-  throw err;
+  process.exit(2);
 }

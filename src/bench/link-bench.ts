@@ -1,10 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCertificate } from '../link/index.js';
+import { freeLoopbackPort, generateCertificate } from '../link/index.js';
 import type { PeerCommand, PeerConfig, ReceiverReport } from './link-peer.js';
 import { percentile, round } from './percentiles.js';
 
@@ -64,7 +63,10 @@ async function benchOne(
     const [tokens, state] =
       transport === 'ipc'
         ? [`ipc://${dir}/tokens`, `ipc://${dir}/state`]
-        : [`tcp://127.0.0.1:${await freePort()}`, `tcp://127.0.0.1:${await freePort()}`];
+        : [
+            `tcp://127.0.0.1:${await freeLoopbackPort()}`,
+            `tcp://127.0.0.1:${await freeLoopbackPort()}`,
+          ];
     const base = { tokens, state, raw };
     let sendCfg: PeerConfig = { role: 'send', ...base };
     let recvCfg: PeerConfig = { role: 'receive', ...base };
@@ -194,15 +196,4 @@ class Peer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

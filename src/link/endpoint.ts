@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+
 /**
  * Which endpoints stay on this host. Anything else crosses a network, where pons
  * insists on CURVE encryption unless the operator says `--insecure`.
@@ -12,4 +14,16 @@ export function isLocalEndpoint(endpoint: string): boolean {
 
 export function describeEndpoint(endpoint: string): string {
   return endpoint.startsWith('ipc://') ? endpoint : endpoint.replace(/^tcp:\/\//, 'tcp ');
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for tests and benchmarks). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }

@@ -43,14 +43,7 @@ export function encodePacket(p: Packet, limits?: Partial<WireLimits>): Uint8Arra
   const wire = toWire(p);
   validatePacket(wire, ENCODE_SOURCE, lim);
   const bytes: Uint8Array = packr.pack(wire);
-  if (bytes.byteLength > lim.maxBytes) {
-    throw new WireError(
-      'oversize',
-      ENCODE_SOURCE,
-      '',
-      `is ${bytes.byteLength} bytes, the limit is ${lim.maxBytes}`,
-    );
-  }
+  checkSize(bytes, lim, ENCODE_SOURCE);
   return bytes;
 }
 
@@ -61,8 +54,7 @@ export function encodePacket(p: Packet, limits?: Partial<WireLimits>): Uint8Arra
  * programming error, not bad input.) `limits.maxBytes` is checked before anything is decoded.
  *
  * The typed arrays of the packet returned view `bytes`' memory when their data is aligned
- * (and are copies otherwise): do not reuse `bytes` while the packet is in use. msgpackr also
- * caches a DataView on `bytes` as a `dataView` property.
+ * (and are copies otherwise): do not reuse `bytes` while the packet is in use.
  */
 export function decodePacket(
   bytes: Uint8Array,
@@ -75,6 +67,12 @@ export function decodePacket(
     );
   }
   const lim = resolveWireLimits(limits);
+  checkSize(bytes, lim, source);
+  if (bytes.byteLength === 0) throw new WireError('msgpack', source, '', 'is empty');
+  return validatePacket(readMsgpack(bytes, source), source, lim);
+}
+
+function checkSize(bytes: Uint8Array, lim: Readonly<WireLimits>, source: string): void {
   if (bytes.byteLength > lim.maxBytes) {
     throw new WireError(
       'oversize',
@@ -83,8 +81,6 @@ export function decodePacket(
       `is ${bytes.byteLength} bytes, the limit is ${lim.maxBytes}`,
     );
   }
-  if (bytes.byteLength === 0) throw new WireError('msgpack', source, '', 'is empty');
-  return validatePacket(readMsgpack(bytes, source), source, lim);
 }
 
 /** The packet as the map that goes on the wire: keys in declaration order, arrays as n-d maps. */

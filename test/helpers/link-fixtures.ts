@@ -1,9 +1,10 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadActionSpec, specId, specJson } from '../../src/contract/index.js';
 import type { LinkLog } from '../../src/link/index.js';
+
+export { freeLoopbackPort as freePort } from '../../src/link/index.js';
 
 export const SPEC_FILE = join(import.meta.dirname, '../../calibration/planar-arm/action_spec.yaml');
 
@@ -42,16 +43,4 @@ export async function eventually(check: () => boolean, ms = 3000): Promise<boole
     await sleep(10);
   }
   return check();
-}
-
-/** A TCP port on loopback that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

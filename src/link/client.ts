@@ -2,23 +2,17 @@ import { Subscriber, XPublisher } from 'zeromq';
 import {
   encodePacket,
   epochNowNs,
-  type HelloPacket,
   PROTOCOL_VERSION,
   type StatePacket,
   type TokensPacket,
 } from '../wire/index.js';
 import { LinkCounters } from './counters.js';
+import { announce } from './hello.js';
 import { acceptHello, decodeBatch, type PeerHello } from './inbox.js';
 import { type LinkLog, RateLimitedLog, stderrLog } from './log.js';
 import { type CurveClientSecurity, enforceTransportSecurity } from './security.js';
 import type { LinkEndpoints, LinkIdentity } from './server.js';
-import {
-  COMMON_OPTIONS,
-  greetSubscribers,
-  HIGH_WATER_MARK,
-  NewestSender,
-  receiveBatches,
-} from './sockets.js';
+import { COMMON_OPTIONS, HIGH_WATER_MARK, NewestSender, receiveBatches } from './sockets.js';
 
 export interface LinkClientOptions extends LinkIdentity {
   endpoints: LinkEndpoints;
@@ -59,8 +53,7 @@ export class LinkClient {
   private stateSeq = 0;
   private readonly limited: RateLimitedLog;
   private readonly sender: NewestSender;
-  private readonly helloTimer: NodeJS.Timeout;
-  private readonly hello: Uint8Array;
+  private readonly stopHello: () => void;
   private readonly maxAgeNs: bigint;
   private readonly futureToleranceNs: bigint;
   private readonly now: () => bigint;
@@ -78,22 +71,13 @@ export class LinkClient {
     this.maxAgeNs = BigInt(Math.round((options.maxAgeMs ?? 1000) * 1e6));
     this.futureToleranceNs = BigInt(Math.round((options.futureToleranceMs ?? 50) * 1e6));
     this.source = `tokens ${options.endpoints.tokens}`;
-    const hello: HelloPacket = {
-      v: PROTOCOL_VERSION,
-      kind: 'hello',
-      role: 'cerebellum',
-      spec: options.spec,
-      spec_id: options.specId,
-      model_id: options.modelId,
-      software: options.software,
-    };
-    this.hello = encodePacket(hello);
-    void greetSubscribers(pub, () => this.sender.send('hello', this.hello));
-    this.helloTimer = setInterval(
-      () => this.sender.send('hello', this.hello),
+    this.stopHello = announce(
+      pub,
+      this.sender,
+      'cerebellum',
+      options,
       options.helloIntervalMs ?? 1000,
     );
-    this.helloTimer.unref();
     void receiveBatches(
       sub,
       (batch) => this.onBatch(batch),
@@ -189,7 +173,7 @@ export class LinkClient {
   }
 
   close(): void {
-    clearInterval(this.helloTimer);
+    this.stopHello();
     this.sub.close();
     this.pub.close();
   }

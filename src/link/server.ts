@@ -2,22 +2,16 @@ import { Subscriber, XPublisher } from 'zeromq';
 import {
   encodePacket,
   epochNowNs,
-  type HelloPacket,
   PROTOCOL_VERSION,
   type StatePacket,
   type TokensPacket,
 } from '../wire/index.js';
 import { LinkCounters } from './counters.js';
+import { announce } from './hello.js';
 import { acceptHello, decodeBatch, type PeerHello } from './inbox.js';
 import { type LinkLog, RateLimitedLog, stderrLog } from './log.js';
 import { type CurveServerSecurity, enforceTransportSecurity } from './security.js';
-import {
-  COMMON_OPTIONS,
-  greetSubscribers,
-  HIGH_WATER_MARK,
-  NewestSender,
-  receiveBatches,
-} from './sockets.js';
+import { COMMON_OPTIONS, HIGH_WATER_MARK, NewestSender, receiveBatches } from './sockets.js';
 import { ZapAuthenticator } from './zap.js';
 
 export interface LinkEndpoints {
@@ -64,8 +58,7 @@ export class LinkServer {
   private peers = new Map<string, PeerHello>();
   private readonly limited: RateLimitedLog;
   private readonly sender: NewestSender;
-  private readonly helloTimer: NodeJS.Timeout;
-  private readonly hello: Uint8Array;
+  private readonly stopHello: () => void;
 
   private constructor(
     private readonly options: LinkServerOptions,
@@ -76,19 +69,7 @@ export class LinkServer {
   ) {
     this.limited = new RateLimitedLog(log);
     this.sender = new NewestSender(pub);
-    const hello: HelloPacket = {
-      v: PROTOCOL_VERSION,
-      kind: 'hello',
-      role: 'brain',
-      spec: options.spec,
-      spec_id: options.specId,
-      model_id: options.modelId,
-      software: options.software,
-    };
-    this.hello = encodePacket(hello);
-    void greetSubscribers(pub, () => this.sendHello());
-    this.helloTimer = setInterval(() => this.sendHello(), options.helloIntervalMs ?? 1000);
-    this.helloTimer.unref();
+    this.stopHello = announce(pub, this.sender, 'brain', options, options.helloIntervalMs ?? 1000);
     void receiveBatches(
       sub,
       (batch) => this.onBatch(batch),
@@ -181,15 +162,11 @@ export class LinkServer {
   }
 
   close(): void {
-    clearInterval(this.helloTimer);
+    this.stopHello();
     this.pub.close();
     this.sub.close();
     if (this.zapDomain)
       void ZapAuthenticator.instance(this.log).then((z) => z.unregister(this.zapDomain as string));
-  }
-
-  private sendHello(): void {
-    this.sender.send('hello', this.hello);
   }
 
   private onBatch(batch: Buffer[][]): void {

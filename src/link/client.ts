@@ -1,4 +1,4 @@
-import { Subscriber, XPublisher } from 'zeromq';
+import type { Subscriber, XPublisher } from 'zeromq';
 import {
   encodePacket,
   epochNowNs,
@@ -12,7 +12,7 @@ import { acceptHello, decodeBatch, type PeerHello } from './inbox.js';
 import { type LinkLog, RateLimitedLog, stderrLog } from './log.js';
 import { type CurveClientSecurity, enforceTransportSecurity } from './security.js';
 import type { LinkEndpoints, LinkIdentity } from './server.js';
-import { COMMON_OPTIONS, HIGH_WATER_MARK, NewestSender, receiveBatches } from './sockets.js';
+import { NewestSender, openSocketPair, receiveBatches } from './sockets.js';
 
 export interface LinkClientOptions extends LinkIdentity {
   endpoints: LinkEndpoints;
@@ -123,18 +123,7 @@ export class LinkClient {
           curveSecretKey: curve.secretKey,
         }
       : {};
-    const sub = new Subscriber({
-      ...COMMON_OPTIONS,
-      ...security,
-      receiveHighWaterMark: HIGH_WATER_MARK,
-    });
-    const pub = new XPublisher({
-      ...COMMON_OPTIONS,
-      ...security,
-      sendHighWaterMark: HIGH_WATER_MARK,
-    });
-    pub.verbosity = 'allSubs';
-    sub.subscribe();
+    const { pub, sub } = openSocketPair(security);
     // connect() never fails for an absent peer: ZeroMQ keeps retrying in the background.
     sub.connect(endpoints.tokens);
     pub.connect(endpoints.state);

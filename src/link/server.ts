@@ -1,4 +1,4 @@
-import { Subscriber, XPublisher } from 'zeromq';
+import type { Subscriber, XPublisher } from 'zeromq';
 import {
   encodePacket,
   epochNowNs,
@@ -11,7 +11,7 @@ import { announce } from './hello.js';
 import { acceptHello, decodeBatch, type PeerHello } from './inbox.js';
 import { type LinkLog, RateLimitedLog, stderrLog } from './log.js';
 import { type CurveServerSecurity, enforceTransportSecurity } from './security.js';
-import { COMMON_OPTIONS, HIGH_WATER_MARK, NewestSender, receiveBatches } from './sockets.js';
+import { NewestSender, openSocketPair, receiveBatches } from './sockets.js';
 import { ZapAuthenticator } from './zap.js';
 
 export interface LinkEndpoints {
@@ -98,18 +98,7 @@ export class LinkServer {
         zapDomain,
       };
     }
-    const pub = new XPublisher({
-      ...COMMON_OPTIONS,
-      ...security,
-      sendHighWaterMark: HIGH_WATER_MARK,
-    });
-    pub.verbosity = 'allSubs';
-    const sub = new Subscriber({
-      ...COMMON_OPTIONS,
-      ...security,
-      receiveHighWaterMark: HIGH_WATER_MARK,
-    });
-    sub.subscribe();
+    const { pub, sub } = openSocketPair(security);
     try {
       await pub.bind(endpoints.tokens);
       await sub.bind(endpoints.state);

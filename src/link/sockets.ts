@@ -1,4 +1,4 @@
-import type { Subscriber, XPublisher } from 'zeromq';
+import { Subscriber, XPublisher } from 'zeromq';
 
 /**
  * Socket options shared by every link socket. Reconnect every 100 ms (a restarted peer
@@ -20,6 +20,26 @@ export const COMMON_OPTIONS = {
  * (see receiveBatches) and by the age check, not by a tiny queue.
  */
 export const HIGH_WATER_MARK = 1000;
+
+/**
+ * The two sockets of a link end: an XPUB to publish on (it sees subscriptions, so it can
+ * greet newcomers) and a SUB to listen on, both with the same security options.
+ */
+export function openSocketPair(security: object): { pub: XPublisher; sub: Subscriber } {
+  const pub = new XPublisher({
+    ...COMMON_OPTIONS,
+    ...security,
+    sendHighWaterMark: HIGH_WATER_MARK,
+  });
+  pub.verbosity = 'allSubs';
+  const sub = new Subscriber({
+    ...COMMON_OPTIONS,
+    ...security,
+    receiveHighWaterMark: HIGH_WATER_MARK,
+  });
+  sub.subscribe();
+  return { pub, sub };
+}
 
 /**
  * Sends without ever waiting in line: while a send is in flight, a newer message of the

@@ -1,5 +1,6 @@
 import type { Subscriber, XPublisher } from 'zeromq';
 import {
+  type EstopPacket,
   encodePacket,
   epochNowNs,
   PROTOCOL_VERSION,
@@ -46,6 +47,7 @@ export type StateToSend = Pick<
 export class LinkClient {
   readonly counters = new LinkCounters();
   private tokensHandler: ((tokens: TokensPacket) => void) | undefined;
+  private estopHandler: ((estop: EstopPacket) => void) | undefined;
   private brainHello: PeerHello | undefined;
   private lastSeq = -1;
   private lastObsStampNs = -1n;
@@ -138,6 +140,11 @@ export class LinkClient {
     this.tokensHandler = handler;
   }
 
+  /** Called with every valid e-stop packet, engage or release, in order. */
+  onEstop(handler: (estop: EstopPacket) => void): void {
+    this.estopHandler = handler;
+  }
+
   sendState(state: StateToSend): void {
     const packet: StatePacket = {
       v: PROTOCOL_VERSION,
@@ -172,7 +179,14 @@ export class LinkClient {
     this.lastReceiveNs = now;
     let newest: TokensPacket | undefined;
     for (const packet of decodeBatch(batch, this.source, this.counters, this.limited)) {
-      if (packet.kind === 'hello') {
+      if (packet.kind === 'estop') {
+        // Never superseded or dropped as stale: every e-stop packet reaches the controller.
+        this.counters.delivered++;
+        this.log.warn(
+          `${this.source}: e-stop ${packet.engage ? 'ENGAGED' : 'released'}: ${packet.reason}`,
+        );
+        this.estopHandler?.(packet);
+      } else if (packet.kind === 'hello') {
         this.brainHello = acceptHello(
           packet,
           this.options.specId,
@@ -184,7 +198,7 @@ export class LinkClient {
         this.counters.drop('unexpected_kind');
         this.limited.warn(
           'kind',
-          `${this.source}: dropped a '${packet.kind}' packet (only tokens and hello belong here)`,
+          `${this.source}: dropped a '${packet.kind}' packet (only tokens, estop and hello belong here)`,
         );
       } else if (this.admit(packet, now)) {
         if (newest) this.handOn(newest, this.options.deliver === 'every');

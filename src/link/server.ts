@@ -1,5 +1,6 @@
 import type { Subscriber, XPublisher } from 'zeromq';
 import {
+  type EstopPacket,
   encodePacket,
   epochNowNs,
   PROTOCOL_VERSION,
@@ -133,6 +134,18 @@ export class LinkServer {
     this.counters.sent++;
     this.counters.sendSuperseded = this.sender.superseded;
     return packet;
+  }
+
+  /** Engages (or, as an operator's explicit reset, releases) every cerebellum's e-stop. */
+  publishEstop(engage: boolean, reason: string): void {
+    const packet: EstopPacket = {
+      v: PROTOCOL_VERSION,
+      kind: 'estop',
+      engage,
+      reason,
+      stamp_ns: (this.options.now ?? epochNowNs)(),
+    };
+    this.sender.send('estop', encodePacket(packet));
   }
 
   /** Resolves when every packet handed to this server has gone to the socket. */

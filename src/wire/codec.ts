@@ -101,6 +101,14 @@ function toWire(p: Packet): Record<string, unknown> {
         model_id: p.model_id,
         software: p.software,
       };
+    case 'estop':
+      return {
+        v: p.v,
+        kind: p.kind,
+        engage: p.engage,
+        reason: p.reason,
+        stamp_ns: stampOut(p.stamp_ns),
+      };
     case 'tokens':
       return {
         v: p.v,

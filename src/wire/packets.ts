@@ -12,7 +12,7 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const PACKET_KINDS = ['hello', 'tokens', 'state'] as const;
+export const PACKET_KINDS = ['hello', 'tokens', 'state', 'estop'] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
 
 export const ROLES = ['brain', 'cerebellum'] as const;
@@ -71,4 +71,17 @@ export interface StatePacket {
   last_token_seq: number;
 }
 
-export type Packet = HelloPacket | TokensPacket | StatePacket;
+/**
+ * Any side → cerebellum, on the tokens channel: engage latches the e-stop (decelerate and
+ * hold); only `engage: false`, an operator's explicit reset, releases it.
+ */
+export interface EstopPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'estop';
+  engage: boolean;
+  /** Who and why, for the log and diagnostics (1–128 characters). */
+  reason: string;
+  stamp_ns: bigint;
+}
+
+export type Packet = HelloPacket | TokensPacket | StatePacket | EstopPacket;

@@ -4,6 +4,7 @@ import { WireError } from './errors.js';
 import type { WireLimits } from './limits.js';
 import { readNdarray } from './ndarray.js';
 import {
+  type EstopPacket,
   type HelloPacket,
   MODES,
   type Mode,
@@ -50,6 +51,7 @@ export const PACKET_KEYS = {
     'mode',
     'last_token_seq',
   ],
+  estop: ['v', 'kind', 'engage', 'reason', 'stamp_ns'],
 } as const satisfies Record<PacketKind, readonly string[]>;
 
 /** Longest model, episode and software id, in UTF-16 code units. */
@@ -66,6 +68,7 @@ const KEY_SETS: Readonly<Record<PacketKind, ReadonlySet<string>>> = {
   hello: new Set(PACKET_KEYS.hello),
   tokens: new Set(PACKET_KEYS.tokens),
   state: new Set(PACKET_KEYS.state),
+  estop: new Set(PACKET_KEYS.estop),
 };
 
 type Fields = Record<string, unknown>;
@@ -88,6 +91,8 @@ export function validatePacket(
       return statePacket(value, source, limits);
     case 'hello':
       return helloPacket(value, source, limits);
+    case 'estop':
+      return estopPacket(value, source);
   }
 }
 
@@ -225,6 +230,16 @@ function helloPacket(value: Fields, source: string, limits: Readonly<WireLimits>
     );
   }
   return { v: PROTOCOL_VERSION, kind: 'hello', role, spec, spec_id, model_id, software };
+}
+
+function estopPacket(value: Fields, source: string): EstopPacket {
+  const engage = value.engage;
+  if (typeof engage !== 'boolean') {
+    throw new WireError('type', source, 'engage', `is ${describe(engage)}, must be a bool`);
+  }
+  const reason = idField(value, 'reason', source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  return { v: PROTOCOL_VERSION, kind: 'estop', engage, reason, stamp_ns };
 }
 
 function specIdField(value: Fields, source: string): string {

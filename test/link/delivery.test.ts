@@ -140,6 +140,21 @@ describe('link delivery', () => {
     expect(log.lines.some((l) => l.includes('its packets will be refused'))).toBe(true);
   });
 
+  it('delivers every e-stop packet, in order, whatever the spec', async () => {
+    const { server, client, received } = await pair();
+    await publishUntilHeard(server, received);
+    const seen: [boolean, string][] = [];
+    client.onEstop((e) => seen.push([e.engage, e.reason]));
+    server.publishEstop(true, 'operator pressed the red button');
+    await server.drained();
+    server.publishEstop(false, 'operator reset');
+    expect(await eventually(() => seen.length === 2)).toBe(true);
+    expect(seen).toEqual([
+      [true, 'operator pressed the red button'],
+      [false, 'operator reset'],
+    ]);
+  });
+
   it('drops stale, out-of-order, duplicate and invalid packets and reports sequence gaps', async () => {
     const { dir, endpoints } = ipcEndpoints();
     const id = planarArmIdentity('brain');

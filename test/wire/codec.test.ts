@@ -111,6 +111,21 @@ describe('round trips', () => {
     expect(decodePacket(encodePacket(p), SOURCE)).toEqual(p);
   });
 
+  it('estop: engage and release, with a reason', () => {
+    for (const engage of [true, false]) {
+      const p = {
+        v: 1,
+        kind: 'estop',
+        engage,
+        reason: 'operator: red button',
+        stamp_ns: 2n ** 62n,
+      } as const;
+      expect(decodePacket(encodePacket(p), 'test')).toEqual(p);
+    }
+    const bad = plainPack({ v: 1, kind: 'estop', engage: 1, reason: 'x', stamp_ns: 1 });
+    expect(() => decodePacket(bad, 'test')).toThrow(/engage: is an integer, must be a bool/);
+  });
+
   it('extreme but valid values', () => {
     const p: TokensPacket = {
       ...tokensPacket(),

@@ -48,6 +48,7 @@ const KEYS = {
     'mode',
     'last_token_seq',
   ],
+  estop: ['v', 'kind', 'engage', 'reason', 'stamp_ns'],
 };
 const INT64_END = 2n ** 63n;
 
@@ -91,6 +92,12 @@ function assertValidPacket(p: unknown): asserts p is Packet {
     JSON.stringify(Object.keys(o).sort()) === JSON.stringify([...(keys as string[])].sort()),
     'keys',
   );
+  if (o.kind === 'estop') {
+    check(typeof o.engage === 'boolean', 'engage');
+    check(isId(o.reason), 'reason');
+    check(isStamp(o.stamp_ns), 'stamp');
+    return;
+  }
   check(isSpecId(o.spec_id), 'spec_id');
   if (o.kind === 'hello') {
     check(o.role === 'brain' || o.role === 'cerebellum', 'role');
@@ -244,7 +251,15 @@ const helloArb: fc.Arbitrary<HelloPacket> = fc
     software: h.software,
   }));
 
-const packetArb: fc.Arbitrary<Packet> = fc.oneof(tokensArb, stateArb, helloArb);
+const estopArb: fc.Arbitrary<Packet> = fc
+  .record({
+    engage: fc.boolean(),
+    reason: id,
+    stamp_ns: fc.bigInt({ min: 0n, max: INT64_END - 1n }),
+  })
+  .map((e) => ({ v: 1 as const, kind: 'estop' as const, ...e }));
+
+const packetArb: fc.Arbitrary<Packet> = fc.oneof(tokensArb, stateArb, helloArb, estopArb);
 
 /** The packet's map with n-d arrays as maps, built without the codec. */
 function wireOf(p: Packet): Record<string, unknown> {
@@ -258,6 +273,7 @@ function wireOf(p: Packet): Record<string, unknown> {
         velocity: nd(p.velocity, '<f8', Float64Array),
       };
     case 'hello':
+    case 'estop':
       return { ...p };
   }
 }

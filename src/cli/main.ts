@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { InputError } from '../contract/index.js';
 import { LinkSecurityError } from '../link/index.js';
 import { registerBench } from './commands/bench.js';
+import { registerCerebellum } from './commands/cerebellum.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLink } from './commands/link.js';
@@ -18,6 +19,7 @@ const program = new Command('pons')
 
 registerDemo(program);
 registerLink(program);
+registerCerebellum(program);
 registerBench(program);
 registerKeygen(program);
 registerSpec(program);

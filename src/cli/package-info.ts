@@ -11,5 +11,7 @@ export const VERSION: string = (
 
 export const DEFAULT_SPEC = resolve(PACKAGE_ROOT, 'calibration/planar-arm/action_spec.yaml');
 
+export const DEFAULT_PROFILE = resolve(PACKAGE_ROOT, 'calibration/planar-arm/robot.yaml');
+
 /** `node <this package's CLI>`: how one pons process starts another. */
 export const CLI_ENTRY = resolve(PACKAGE_ROOT, 'dist/cli/main.js');

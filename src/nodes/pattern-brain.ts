@@ -5,8 +5,9 @@ import { epochNowNs, type StatePacket } from '../wire/index.js';
 
 /**
  * A brain stand-in that needs no model: it publishes smooth test-pattern chunks (each
- * joint swinging sinusoidally inside 60% of its range) through the real tokenizer and
- * link, so a cerebellum, a recorder or the link itself can be exercised anywhere.
+ * joint swinging sinusoidally over 40% of its range, at 0.1 Hz: inside the bundled arm's
+ * velocity limits) through the real tokenizer and link, so a cerebellum, a recorder or
+ * the link itself can be exercised anywhere.
  */
 export interface PatternBrainOptions {
   spec: ActionSpec;
@@ -42,8 +43,8 @@ export class PatternBrain {
     const t = Number(tNs - this.startNs) / 1e9;
     this.options.spec.dimensions.forEach((dim, d) => {
       const mid = (dim.lower + dim.upper) / 2;
-      const amplitude = 0.3 * (dim.upper - dim.lower);
-      out[offset + d] = mid + amplitude * Math.sin(2 * Math.PI * 0.2 * t + d);
+      const amplitude = 0.2 * (dim.upper - dim.lower);
+      out[offset + d] = mid + amplitude * Math.sin(2 * Math.PI * 0.1 * t + d);
     });
   }
 

@@ -1,0 +1,50 @@
+import type { ControllerOptions } from './controller.js';
+import type { ControllerMode, SafetyConfig } from './types.js';
+
+/** Messages between the main thread and the control thread (control-worker.ts). */
+
+export interface WorkerConfig {
+  controller: Omit<ControllerOptions, 'maxAcceleration'> & { maxAcceleration: number[] };
+  safety: SafetyConfig;
+  rateHz: number;
+  /** Sleep until this long before each deadline, then spin (µs). */
+  spinUs: number;
+  /** epoch ns − monotonic ns, from the main thread, so both threads stamp alike. */
+  epochOffsetNs: string;
+  /** Start position when known without a measured state (open loop). */
+  initial?: number[];
+  /** Ticks whose lateness is kept for statistics. */
+  maxTicks?: number;
+}
+
+export type ToControl =
+  | { type: 'chunk'; seq: number; obsNs: bigint; values: Float64Array }
+  | { type: 'measured'; position: Float64Array }
+  | { type: 'estop'; reason: string }
+  | { type: 'reset' }
+  | { type: 'stop' };
+
+export interface ControlCommand {
+  type: 'command';
+  index: number;
+  /** Epoch ns at which this command was due. */
+  stampNs: bigint;
+  position: Float64Array;
+  velocity: Float64Array;
+  mode: ControllerMode;
+  chunkSeq: number;
+  clamped: boolean;
+}
+
+export type ControlEvent =
+  | { type: 'event'; event: 'expired' | 'rejected' | 'estopped'; seq: number }
+  | { type: 'event'; event: 'estop'; reason: string }
+  | { type: 'event'; event: 'reset' };
+
+export interface ControlStats {
+  type: 'stats';
+  ticks: number;
+  skipped: number;
+  /** Per tick: ns between when it was due and when it started. */
+  lateNs: Float64Array;
+}

@@ -1,0 +1,186 @@
+import type { Interpolation } from './interpolation.js';
+import { type Blending, ChunkScheduler } from './scheduler.js';
+import type { ControllerMode, SafetyReport } from './types.js';
+
+/** What the controller needs of the safety filter (src/cerebellum/safety.ts). */
+export interface SafetyStage {
+  reset(position: Float64Array): void;
+  filter(
+    target: Float64Array,
+    measured: Float64Array | undefined,
+    dt: number,
+    out: Float64Array,
+  ): SafetyReport;
+  checkChunk(chunk: Float64Array): SafetyReport;
+}
+
+export interface ControllerOptions {
+  horizon: number;
+  joints: number;
+  /** Seconds between chunk steps (the ActionSpec's dt). */
+  dt: number;
+  interpolation: Interpolation;
+  blending: Blending;
+  /** Seconds in which a hold or e-stop brings the joints to rest (longer if limits demand). */
+  stoppingTimeS: number;
+  maxAcceleration: Float64Array;
+  /** Refuse a whole chunk when any step violates the limits (safety `onViolation: reject`). */
+  rejectViolatingChunks: boolean;
+}
+
+export type IngestResult = 'accepted' | 'expired' | 'rejected' | 'estopped';
+
+export interface TickOutput {
+  position: Float64Array;
+  velocity: Float64Array;
+  mode: ControllerMode;
+  /** Sequence of the newest chunk in use, -1 when none. */
+  chunkSeq: number;
+  report: SafetyReport | undefined;
+}
+
+/**
+ * One control tick: the present's target from the scheduled chunks (run), or a braking
+ * profile to rest when no valid chunk covers the present (hold, the watchdog) or an e-stop
+ * is latched (estop); then the safety filter, always last. Allocation-free per tick.
+ */
+export class Controller {
+  private readonly scheduler: ChunkScheduler;
+  private readonly target: Float64Array;
+  private readonly last: Float64Array;
+  private readonly velocity: Float64Array;
+  private readonly brake: Float64Array;
+  private readonly measured: Float64Array;
+  private hasMeasured = false;
+  private initialized = false;
+  private currentMode: ControllerMode = 'hold';
+  private estopReason = '';
+  private lastTick = Number.NaN;
+
+  constructor(
+    private readonly options: ControllerOptions,
+    private readonly safety: SafetyStage,
+  ) {
+    const { joints } = options;
+    this.scheduler = new ChunkScheduler(
+      options.horizon,
+      joints,
+      options.dt,
+      options.interpolation,
+      options.blending,
+    );
+    this.target = new Float64Array(joints);
+    this.last = new Float64Array(joints);
+    this.velocity = new Float64Array(joints);
+    this.brake = new Float64Array(joints);
+    this.measured = new Float64Array(joints);
+  }
+
+  get mode(): ControllerMode {
+    return this.currentMode;
+  }
+
+  get isInitialized(): boolean {
+    return this.initialized;
+  }
+
+  get estopCause(): string {
+    return this.estopReason;
+  }
+
+  /** Starts from a known position at rest (the first measured state, normally). */
+  initialize(position: Float64Array): void {
+    this.last.set(position);
+    this.velocity.fill(0);
+    this.safety.reset(position);
+    this.initialized = true;
+  }
+
+  setMeasured(position: Float64Array): void {
+    this.measured.set(position);
+    this.hasMeasured = true;
+  }
+
+  ingest(seq: number, start: number, values: Float64Array, now: number): IngestResult {
+    if (this.currentMode === 'estop') return 'estopped';
+    if (this.options.rejectViolatingChunks) {
+      const report = this.safety.checkChunk(values);
+      if (report.clamped) return 'rejected';
+    }
+    return this.scheduler.ingest(seq, start, values, now) ? 'accepted' : 'expired';
+  }
+
+  /** Latches HOLD with a braking stop until `reset()`. */
+  estop(reason: string): void {
+    if (this.currentMode !== 'estop') this.beginBraking();
+    this.currentMode = 'estop';
+    this.estopReason = reason;
+    this.scheduler.clear();
+  }
+
+  /** The explicit reset an e-stop waits for; chunks from before it are gone. */
+  reset(): void {
+    if (this.currentMode !== 'estop') return;
+    this.currentMode = 'hold';
+    this.estopReason = '';
+  }
+
+  /** Computes the command for controller time `t` (s); false until initialized. */
+  tick(t: number, out: TickOutput): boolean {
+    if (!this.initialized) return false;
+    const dt = Number.isFinite(this.lastTick) ? t - this.lastTick : 0;
+    this.lastTick = t;
+    const covered = this.currentMode !== 'estop' && this.scheduler.sample(t, this.target);
+    if (covered) {
+      this.currentMode = 'run';
+    } else {
+      if (this.currentMode === 'run') {
+        this.currentMode = 'hold';
+        this.beginBraking();
+      }
+      this.brakingTarget(dt);
+    }
+    out.mode = this.currentMode;
+    out.chunkSeq = covered ? this.scheduler.newestCovering(t) : -1;
+    if (dt <= 0) {
+      // First tick: nothing to rate-limit against yet; hold where we are.
+      out.position.set(this.last);
+      out.velocity.fill(0);
+      out.report = undefined;
+      return true;
+    }
+    out.report = this.safety.filter(
+      this.target,
+      this.hasMeasured ? this.measured : undefined,
+      dt,
+      out.position,
+    );
+    for (let j = 0; j < this.options.joints; j++) {
+      const v = ((out.position[j] as number) - (this.last[j] as number)) / dt;
+      this.velocity[j] = v;
+      out.velocity[j] = v;
+    }
+    this.last.set(out.position);
+    return true;
+  }
+
+  /** Deceleration per joint that stops the current velocity in the stopping time. */
+  private beginBraking(): void {
+    for (let j = 0; j < this.options.joints; j++) {
+      const needed = Math.abs(this.velocity[j] as number) / this.options.stoppingTimeS;
+      this.brake[j] = Math.min(needed, this.options.maxAcceleration[j] as number);
+    }
+  }
+
+  private brakingTarget(dt: number): void {
+    for (let j = 0; j < this.options.joints; j++) {
+      let v = this.velocity[j] as number;
+      const dv = Math.min(Math.abs(v), (this.brake[j] as number) * dt);
+      v -= Math.sign(v) * dv;
+      // A joint that cannot slow by its braking rate (limit 0 or no velocity) comes to rest.
+      if (!((this.brake[j] as number) > 0)) v = 0;
+      this.velocity[j] = v;
+      this.target[j] = (this.last[j] as number) + v * dt;
+    }
+  }
+}

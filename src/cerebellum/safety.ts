@@ -1,0 +1,439 @@
+import { InputError } from '../contract/index.js';
+import { SerialChainKinematics } from './kinematics.js';
+import type { ForwardKinematics, SafetyConfig, SafetyReport } from './types.js';
+import { loadUrdf, serialChain } from './urdf.js';
+
+/**
+ * The safety filter: the last stage before any command leaves, whatever produced it (live
+ * tokens, replay, simulator, learned stage). `filter()` runs once per control tick and
+ * allocates nothing.
+ *
+ * Each joint's command must lie in the intersection of intervals, one per rule. The rules,
+ * in priority order:
+ *
+ *  (a) non-finite: a NaN/±Inf target component is replaced by the previous command (hold)
+ *      and counted; NaN/Inf never pass. (A non-finite measured component is counted too,
+ *      and rule (c) is skipped for that joint.)
+ *  (b) position: [lower + margin, upper − margin].
+ *  (c) step: [measured − maxStep, measured + maxStep] when a measured state is given.
+ *  (d) velocity: [prev − vmax·dt, prev + vmax·dt].
+ *  (e) acceleration: [prev + (v − amax·dt)·dt, prev + (v + amax·dt)·dt], v the previous
+ *      command's velocity; and braking: the velocity v' toward a position limit at distance
+ *      d (from prev) satisfies v'² ≤ 2·amax·(d − v'·dt), i.e. a displacement at most
+ *      2d / (1 + √(1 + 2d/(amax·dt²))), so that after this tick the joint can still stop
+ *      before the limit decelerating at amax, whatever the later tick periods.
+ *  (f) workspace: if the end effector of the resulting command is outside the box and
+ *      farther from it than the previous command's, the joints hold instead: each takes
+ *      the point of its (b)–(e) interval nearest to its previous command (the previous
+ *      command itself when the joint is at rest, braking at amax otherwise). Counted once
+ *      per tick. A command outside the box that moves back toward it passes.
+ *
+ * The intervals are intersected in that order. When a rule's interval does not meet the
+ * intersection of the rules above it, the higher rules win: the interval shrinks to its
+ * point nearest the lower rule's interval. So position limits always hold; the step from
+ * the measured state holds whenever the measured state is within (maxStep − margin) of
+ * the position range; and when the measured state jumps away from the previous command,
+ * (c) beats (d) and (e): the command re-anchors near where the robot really is instead of
+ * staying smooth far from it. After such a jump the joint's velocity state restarts from
+ * zero (the jump is no velocity of the robot's). Velocity and acceleration hold on every
+ * tick whose measured state lets them (|measured − prev| ≤ maxStep − vmax·dt − amax·dt²).
+ *
+ * The target is finally clamped into the interval. The report counts, per joint, the rule
+ * whose bound the target was clamped to (braking counts as acceleration), plus the
+ * non-finite components and the workspace holds; `clamped` says whether the output
+ * differs from the target at all. A tick with an invalid dt (≤ 0 or non-finite) holds.
+ *
+ * `onViolation` does not change `filter()`: a command is always clamped. In `reject` mode
+ * the controller refuses, before execution, every chunk that `checkChunk()` flags.
+ */
+
+const POSITION = 0;
+const STEP = 1;
+const VELOCITY = 2;
+const ACCELERATION = 3;
+
+function emptyReport(): SafetyReport {
+  return {
+    clamped: false,
+    position: 0,
+    velocity: 0,
+    acceleration: 0,
+    step: 0,
+    workspace: 0,
+    nonFinite: 0,
+  };
+}
+
+/** Sum of a report's violation counts. */
+export function violationCount(report: SafetyReport): number {
+  return (
+    report.position +
+    report.velocity +
+    report.acceleration +
+    report.step +
+    report.workspace +
+    report.nonFinite
+  );
+}
+
+export class SafetyFilter {
+  readonly joints: number;
+  readonly mode: 'clamp' | 'reject';
+  /** Position range with the margin applied, per joint. */
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  private readonly maxVelocity: Float64Array;
+  private readonly maxAcceleration: Float64Array;
+  private readonly maxStep: number;
+  private readonly fk: ForwardKinematics | undefined;
+  private readonly boxMin: Float64Array;
+  private readonly boxMax: Float64Array;
+
+  private readonly prev: Float64Array;
+  private readonly prevVelocity: Float64Array;
+  private seeded = false;
+  /** Each joint's final (b)–(e) interval of the last tick, for the workspace hold. */
+  private readonly low: Float64Array;
+  private readonly high: Float64Array;
+  private readonly ee = new Float64Array(3);
+  private readonly scratch: Float64Array;
+  private readonly report = emptyReport();
+  // The interval being narrowed and which rule set each bound (no allocation per tick).
+  private lo = 0;
+  private hi = 0;
+  private loRule = POSITION;
+  private hiRule = POSITION;
+
+  /**
+   * `fk` maps joint vectors (in `config.limits.names` order) to the end effector's position;
+   * without it, one is built from `config.kinematics` when the config has a workspace.
+   */
+  constructor(config: SafetyConfig, fk?: ForwardKinematics) {
+    const source = 'safety config';
+    const { limits } = config;
+    const n = limits.names.length;
+    if (n === 0) throw new InputError(source, 'limits.names', 'names no joints');
+    for (const key of ['lower', 'upper', 'maxVelocity', 'maxAcceleration'] as const) {
+      if (limits[key].length !== n) {
+        throw new InputError(
+          source,
+          `limits.${key}`,
+          `has ${limits[key].length} entries, not ${n}`,
+        );
+      }
+    }
+    const margin = config.positionMargin;
+    if (!(margin >= 0 && Number.isFinite(margin))) {
+      throw new InputError(source, 'positionMargin', 'must be a finite number ≥ 0');
+    }
+    if (!(config.maxStepFromMeasured > 0)) {
+      throw new InputError(source, 'maxStepFromMeasured', 'must be positive');
+    }
+    this.joints = n;
+    this.mode = config.onViolation;
+    this.maxStep = config.maxStepFromMeasured;
+    this.lower = new Float64Array(n);
+    this.upper = new Float64Array(n);
+    this.maxVelocity = Float64Array.from(limits.maxVelocity);
+    this.maxAcceleration = Float64Array.from(limits.maxAcceleration);
+    for (let j = 0; j < n; j++) {
+      const name = limits.names[j];
+      const lo = (limits.lower[j] as number) + margin;
+      const hi = (limits.upper[j] as number) - margin;
+      if (!(lo <= hi)) {
+        throw new InputError(
+          source,
+          `limits[${name}]`,
+          `the position margin ${margin} leaves no range inside [${limits.lower[j]}, ${limits.upper[j]}]`,
+        );
+      }
+      this.lower[j] = lo;
+      this.upper[j] = hi;
+      if (!((this.maxVelocity[j] as number) > 0)) {
+        throw new InputError(source, `limits[${name}].maxVelocity`, 'must be positive');
+      }
+      if (!((this.maxAcceleration[j] as number) > 0)) {
+        throw new InputError(source, `limits[${name}].maxAcceleration`, 'must be positive');
+      }
+    }
+    this.boxMin = new Float64Array(3);
+    this.boxMax = new Float64Array(3);
+    if (config.workspace) {
+      const { min, max } = config.workspace;
+      for (let k = 0; k < 3; k++) {
+        if (!((min[k] as number) < (max[k] as number))) {
+          throw new InputError(source, `workspace.max[${k}]`, 'must be above workspace.min');
+        }
+      }
+      this.boxMin.set(min);
+      this.boxMax.set(max);
+      let kinematics = fk;
+      if (!kinematics && config.kinematics) {
+        const { urdf, base, tip } = config.kinematics;
+        kinematics = new SerialChainKinematics(serialChain(loadUrdf(urdf), base, tip), {
+          jointOrder: limits.names,
+        });
+      }
+      if (!kinematics) {
+        throw new InputError(
+          source,
+          'workspace',
+          'needs forward kinematics: give `kinematics` ({urdf, base, tip}) or a ForwardKinematics',
+        );
+      }
+      this.fk = kinematics;
+    } else {
+      this.fk = undefined;
+    }
+    this.prev = new Float64Array(n);
+    this.prevVelocity = new Float64Array(n);
+    this.low = new Float64Array(n);
+    this.high = new Float64Array(n);
+    this.scratch = new Float64Array(n);
+  }
+
+  /** The last command emitted (or seeded by `reset`); a live view, do not modify. */
+  get lastCommand(): Float64Array {
+    return this.prev;
+  }
+
+  /** The velocity state the next tick's acceleration limit starts from; a live view. */
+  get lastVelocity(): Float64Array {
+    return this.prevVelocity;
+  }
+
+  /** Whether `reset` (or a first measured state) has seeded the filter. */
+  get isSeeded(): boolean {
+    return this.seeded;
+  }
+
+  /**
+   * Seeds the previous command (clamped into the position range) and velocity (default
+   * rest), e.g. from the first measured state.
+   */
+  reset(position: ArrayLike<number>, velocity?: ArrayLike<number>): void {
+    for (let j = 0; j < this.joints; j++) {
+      const p = position[j] as number;
+      if (!Number.isFinite(p)) {
+        throw new InputError('safety filter', `reset.position[${j}]`, `is not finite (${p})`);
+      }
+      const q = clamp(p, this.lower[j] as number, this.upper[j] as number);
+      this.prev[j] = q;
+      const v = velocity ? (velocity[j] as number) : 0;
+      this.prevVelocity[j] = Number.isFinite(v) && this.velocityAllowed(j, q, v) ? v : 0;
+    }
+    this.seeded = true;
+  }
+
+  /**
+   * Filters one command: `target` → `out` (which may be `target` itself), with `dt` the
+   * seconds since the previous command. `measured` is the robot's present position when
+   * known. Without a `reset`, the first measured state seeds the filter. The report is
+   * owned by the filter and valid until the next call.
+   */
+  filter(
+    target: Float64Array,
+    measured: Float64Array | undefined,
+    dt: number,
+    out: Float64Array,
+  ): SafetyReport {
+    const n = this.joints;
+    if (!this.seeded) {
+      if (!measured) throw new Error('SafetyFilter.filter: call reset() or pass a measured state');
+      this.reset(measured);
+    }
+    const report = this.report;
+    report.clamped = false;
+    report.position = 0;
+    report.velocity = 0;
+    report.acceleration = 0;
+    report.step = 0;
+    report.workspace = 0;
+    report.nonFinite = 0;
+    const timed = dt > 0 && dt < Number.POSITIVE_INFINITY;
+    const step = this.maxStep;
+    for (let j = 0; j < n; j++) {
+      const p = this.prev[j] as number;
+      const v = this.prevVelocity[j] as number;
+      const original = target[j] as number;
+      let x = original;
+      // (a) non-finite: hold.
+      if (!Number.isFinite(x)) {
+        x = p;
+        report.nonFinite++;
+      }
+      // (b) position.
+      const limitLo = this.lower[j] as number;
+      const limitHi = this.upper[j] as number;
+      this.lo = limitLo;
+      this.hi = limitHi;
+      this.loRule = POSITION;
+      this.hiRule = POSITION;
+      // (c) step from the measured state.
+      if (measured) {
+        const m = measured[j] as number;
+        if (Number.isFinite(m)) this.narrow(m - step, m + step, STEP);
+        else report.nonFinite++;
+      }
+      if (timed) {
+        // (d) velocity.
+        const vmax = this.maxVelocity[j] as number;
+        if (vmax < Number.POSITIVE_INFINITY) this.narrow(p - vmax * dt, p + vmax * dt, VELOCITY);
+        // (e) acceleration, then braking before the position limits.
+        const amax = this.maxAcceleration[j] as number;
+        if (amax < Number.POSITIVE_INFINITY) {
+          const reach = amax * dt * dt;
+          this.narrow(p + v * dt - reach, p + v * dt + reach, ACCELERATION);
+          const up = limitHi - p;
+          const down = p - limitLo;
+          const brakeUp =
+            up < Number.POSITIVE_INFINITY
+              ? p + (2 * up) / (1 + Math.sqrt(1 + (2 * up) / reach))
+              : up;
+          const brakeDown =
+            down < Number.POSITIVE_INFINITY
+              ? p - (2 * down) / (1 + Math.sqrt(1 + (2 * down) / reach))
+              : -down;
+          this.narrow(brakeDown, brakeUp, ACCELERATION);
+        }
+      } else {
+        // No time has passed: hold (as far as the rules above allow).
+        this.narrow(p, p, VELOCITY);
+      }
+      const lo = this.lo;
+      const hi = this.hi;
+      this.low[j] = lo;
+      this.high[j] = hi;
+      let y = x;
+      if (x < lo) {
+        y = lo;
+        this.count(this.loRule);
+      } else if (x > hi) {
+        y = hi;
+        this.count(this.hiRule);
+      }
+      out[j] = y;
+      if (y !== original) report.clamped = true;
+    }
+
+    // (f) workspace.
+    const fk = this.fk;
+    if (fk) {
+      const distance = this.boxDistance(fk.endEffectorPosition(out, this.ee));
+      if (distance > 0 && distance > this.boxDistance(fk.endEffectorPosition(this.prev, this.ee))) {
+        for (let j = 0; j < n; j++) {
+          out[j] = clamp(this.prev[j] as number, this.low[j] as number, this.high[j] as number);
+        }
+        report.workspace++;
+        report.clamped = true;
+      }
+    }
+
+    for (let j = 0; j < n; j++) {
+      const y = out[j] as number;
+      if (timed) {
+        const velocity = (y - (this.prev[j] as number)) / dt;
+        // A velocity beyond what the limits allow comes from a jump that rule (c) forced
+        // (the measured state moved away): restart that joint's velocity state from rest.
+        this.prevVelocity[j] = this.velocityAllowed(j, y, velocity) ? velocity : 0;
+      }
+      this.prev[j] = y;
+    }
+    return report;
+  }
+
+  /**
+   * Checks a whole chunk (H steps × J joints, step-major) without changing anything: counts
+   * non-finite values, positions outside the range (margin included) and steps whose end
+   * effector leaves the workspace box. `clamped` is true when anything was found: in
+   * `reject` mode the controller refuses such a chunk.
+   */
+  checkChunk(chunk: Float64Array): SafetyReport {
+    const n = this.joints;
+    if (chunk.length % n !== 0) {
+      throw new RangeError(`SafetyFilter.checkChunk: ${chunk.length} values are not steps of ${n}`);
+    }
+    const report = emptyReport();
+    const q = this.scratch;
+    for (let s = 0; s < chunk.length; s += n) {
+      let finite = true;
+      for (let j = 0; j < n; j++) {
+        const x = chunk[s + j] as number;
+        q[j] = x;
+        if (!Number.isFinite(x)) {
+          report.nonFinite++;
+          finite = false;
+        } else if (x < (this.lower[j] as number) || x > (this.upper[j] as number)) {
+          report.position++;
+        }
+      }
+      if (finite && this.fk && this.boxDistance(this.fk.endEffectorPosition(q, this.ee)) > 0) {
+        report.workspace++;
+      }
+    }
+    report.clamped = violationCount(report) > 0;
+    return report;
+  }
+
+  /** Intersects the current interval with [a, b]; if they do not meet, the current wins. */
+  private narrow(a: number, b: number, rule: number): void {
+    if (a > this.hi) {
+      this.lo = this.hi;
+      this.loRule = this.hiRule;
+    } else if (b < this.lo) {
+      this.hi = this.lo;
+      this.hiRule = this.loRule;
+    } else {
+      if (a > this.lo) {
+        this.lo = a;
+        this.loRule = rule;
+      }
+      if (b < this.hi) {
+        this.hi = b;
+        this.hiRule = rule;
+      }
+    }
+  }
+
+  private count(rule: number): void {
+    const report = this.report;
+    if (rule === POSITION) report.position++;
+    else if (rule === STEP) report.step++;
+    else if (rule === VELOCITY) report.velocity++;
+    else report.acceleration++;
+  }
+
+  /**
+   * Whether velocity v at position q is within what the limits allow: |v| ≤ vmax and the
+   * braking bound v² ≤ 2·amax·d toward either position limit (a rounding's slack).
+   */
+  private velocityAllowed(j: number, q: number, v: number): boolean {
+    const vmax = this.maxVelocity[j] as number;
+    const amax = this.maxAcceleration[j] as number;
+    const braking = amax < Number.POSITIVE_INFINITY;
+    const toUpper = Math.max(0, (this.upper[j] as number) - q);
+    const toLower = Math.max(0, q - (this.lower[j] as number));
+    const up = braking ? Math.min(vmax, Math.sqrt(2 * amax * toUpper)) : vmax;
+    const down = braking ? Math.min(vmax, Math.sqrt(2 * amax * toLower)) : vmax;
+    const slack = 1e-6 * (vmax < Number.POSITIVE_INFINITY ? Math.max(1, vmax) : 1);
+    return v <= up + slack && v >= -down - slack;
+  }
+
+  /** Euclidean distance from p to the workspace box (0 inside). */
+  private boxDistance(p: Float64Array): number {
+    let sum = 0;
+    for (let k = 0; k < 3; k++) {
+      const x = p[k] as number;
+      const below = (this.boxMin[k] as number) - x;
+      const above = x - (this.boxMax[k] as number);
+      const d = Math.max(below, above, 0);
+      sum += d * d;
+    }
+    // A non-finite position counts as outside.
+    return Number.isFinite(sum) ? Math.sqrt(sum) : Number.POSITIVE_INFINITY;
+  }
+}
+
+function clamp(value: number, lo: number, hi: number): number {
+  return Math.min(Math.max(value, lo), hi);
+}

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
+import { CerebellumNode } from '../../nodes/cerebellum-node.js';
+import { loadProfile } from '../../nodes/profile.js';
+import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
+import { emitJson, runUntilStopped } from '../run-until.js';
+
+interface CerebellumFlags {
+  config: string;
+  record?: string;
+  duration?: string;
+  json?: boolean;
+}
+
+export function registerCerebellum(program: Command): void {
+  program
+    .command('cerebellum')
+    .description(
+      'execute action-token chunks from the link at the control rate, through the safety filter',
+    )
+    .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
+    .option(
+      '--record <file.jsonl>',
+      'write every command as a JSON line (overrides the profile output)',
+    )
+    .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
+    .option('--json', 'print diagnostics as JSON lines every second')
+    .action(async (flags: CerebellumFlags) => {
+      const profile = loadProfile(flags.config);
+      if (flags.record) profile.cerebellum.output = { kind: 'record', path: flags.record };
+      if (profile.cerebellum.output.kind === 'ros') {
+        throw new Error(
+          'output kind ros: not wired into `pons cerebellum` yet; use record or none',
+        );
+      }
+      const { link } = profile;
+      const curve =
+        link.curve_secret || link.server_key
+          ? {
+              curve: {
+                ...readSecretCertificate(link.curve_secret ?? ''),
+                serverKey: readCertificate(link.server_key ?? '').publicKey,
+              },
+            }
+          : {};
+      const node = await CerebellumNode.start({
+        profile,
+        log: stderrLog,
+        link: { modelId: profile.name, software: VERSION, ...curve },
+      });
+      const diagnostics = setInterval(() => {
+        const d = node.snapshot();
+        if (flags.json) emitJson('diagnostics', d as unknown as Record<string, unknown>);
+        else {
+          process.stderr.write(
+            `[pons cerebellum] ${d.mode}${d.estop_reason ? ` (${d.estop_reason})` : ''}: ${d.commands} commands, ${d.chunks_in} chunks, ${d.clamped} clamped, age ${d.ingest_age_ms.toFixed(1)} ms\n`,
+          );
+        }
+      }, 1000);
+      if (flags.json) emitJson('ready', { pid: process.pid });
+      const why = await runUntilStopped(
+        flags.duration === undefined ? undefined : Number(flags.duration),
+      );
+      clearInterval(diagnostics);
+      const stats = await node.stop(why);
+      const summary = { why, ticks: stats.ticks, skipped: stats.skipped, ...node.snapshot() };
+      if (flags.json) emitJson('summary', summary as unknown as Record<string, unknown>);
+      else process.stderr.write(`[pons cerebellum] stopped (${why}) after ${stats.ticks} ticks\n`);
+    });
+}

@@ -1,0 +1,261 @@
+import type { ControlCommand, ControlEvent, ControlStats } from '../cerebellum/control-protocol.js';
+import { ControlThread } from '../cerebellum/control-thread.js';
+import { loadJointLimits } from '../cerebellum/joint-limits.js';
+import type { JointLimits } from '../cerebellum/types.js';
+import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
+import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
+import { tokenizerFor } from '../tokenizer/index.js';
+import { epochNowNs, InputError, type TokensPacket } from '../wire/index.js';
+import { JsonLinesSink } from './json-lines-sink.js';
+import type { RobotProfile } from './profile.js';
+
+/**
+ * `pons cerebellum`: token packets in from the link, checked and decoded on this (main)
+ * thread, executed by the control thread at the control rate, commands out to a sink,
+ * state packets back to the brain. A robot command only ever comes out of the control
+ * thread, whose safety filter is its last stage.
+ */
+export interface CerebellumNodeOptions {
+  profile: RobotProfile;
+  log: LinkLog;
+  /** Link options beyond the profile's (keys, identity overrides), already resolved. */
+  link: Omit<LinkClientOptions, 'spec' | 'specId' | 'software' | 'endpoints'> & {
+    software: string;
+  };
+  /** Every command, as it leaves the control thread (tests, benchmarks, the simulator). */
+  onCommand?: (command: ControlCommand) => void;
+}
+
+export interface CerebellumDiagnostics {
+  mode: string;
+  estop_reason: string;
+  commands: number;
+  clamped: number;
+  chunks_in: number;
+  chunks_expired: number;
+  chunks_rejected: number;
+  decode_errors: number;
+  last_token_seq: number;
+  /** Observation → chunk handed to the control thread, last packet (ms). */
+  ingest_age_ms: number;
+  link: Record<string, number>;
+}
+
+/** Joint limits in the spec's dimension order; the spec must be joint-space for now. */
+function specJoints(spec: ActionSpec, source: string): string[] {
+  spec.dimensions.forEach((d, i) => {
+    if (d.kind !== 'joint_position') {
+      throw new InputError(
+        source,
+        `dimensions[${i}].kind`,
+        `is ${d.kind}; the cerebellum executes joint_position specs`,
+      );
+    }
+  });
+  return spec.dimensions.map((d) => d.name);
+}
+
+export class CerebellumNode {
+  private lastCommand: ControlCommand | undefined;
+  private readonly diagnostics: CerebellumDiagnostics;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private readonly chunk: Float64Array;
+  private readonly sink: JsonLinesSink | undefined;
+
+  private constructor(
+    private readonly options: CerebellumNodeOptions,
+    readonly spec: ActionSpec,
+    readonly limits: JointLimits,
+    private readonly control: ControlThread,
+    readonly link: LinkClient,
+  ) {
+    this.chunk = new Float64Array(spec.horizon * spec.dimensions.length);
+    this.diagnostics = {
+      mode: 'hold',
+      estop_reason: '',
+      commands: 0,
+      clamped: 0,
+      chunks_in: 0,
+      chunks_expired: 0,
+      chunks_rejected: 0,
+      decode_errors: 0,
+      last_token_seq: -1,
+      ingest_age_ms: Number.NaN,
+      link: {},
+    };
+    const output = options.profile.cerebellum.output;
+    this.sink = output.kind === 'record' ? new JsonLinesSink(output.path) : undefined;
+    const tokenizer = tokenizerFor(spec);
+    link.onTokens((packet) => this.onTokens(packet, tokenizer));
+    link.onEstop((e) => (e.engage ? this.estop(e.reason) : this.reset()));
+    control.onCommand((command) => this.onCommand(command));
+    control.onEvent((event) => this.onEvent(event));
+  }
+
+  static async start(options: CerebellumNodeOptions): Promise<CerebellumNode> {
+    const { profile } = options;
+    const spec = loadActionSpec(profile.spec);
+    const joints = specJoints(spec, profile.spec);
+    const limits = loadJointLimits({
+      urdf: profile.robot.urdf,
+      ...(profile.robot.joint_limits ? { jointLimitsYaml: profile.robot.joint_limits } : {}),
+      joints,
+    });
+    const c = profile.cerebellum;
+    const safety = c.safety;
+    const control = ControlThread.start({
+      controller: {
+        horizon: spec.horizon,
+        joints: joints.length,
+        dt: spec.dt,
+        interpolation: c.interpolation,
+        blending:
+          c.blending.policy === 'crossfade'
+            ? { policy: 'crossfade', windowS: c.blending.window_s }
+            : c.blending.policy === 'ensemble'
+              ? { policy: 'ensemble', decay: c.blending.decay }
+              : { policy: 'latest' },
+        stoppingTimeS: c.stopping_time_s,
+        maxAcceleration: Array.from(limits.maxAcceleration),
+        rejectViolatingChunks: safety.on_violation === 'reject',
+      },
+      safety: {
+        limits,
+        positionMargin: safety.position_margin,
+        maxStepFromMeasured: safety.max_step_from_measured,
+        ...(safety.workspace ? { workspace: safety.workspace } : {}),
+        onViolation: safety.on_violation,
+        kinematics: {
+          urdf: profile.robot.urdf,
+          base: profile.robot.base_link,
+          tip: profile.robot.tip_link,
+        },
+      },
+      rateHz: c.rate_hz,
+      spinUs: c.spin_us,
+      epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
+      // No joint-state source yet (robots and the simulator bring one): start at rest in
+      // the middle of the joint ranges, open loop.
+      initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2),
+    });
+    const link = await LinkClient.open({
+      ...options.link,
+      spec: specJson(spec),
+      specId: specId(spec),
+      endpoints: { tokens: profile.link.tokens, state: profile.link.state },
+      maxAgeMs: profile.link.max_age_ms,
+      insecure: profile.link.insecure,
+      log: options.log,
+    });
+    const node = new CerebellumNode(options, spec, limits, control, link);
+    node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
+    return node;
+  }
+
+  estop(reason: string): void {
+    this.control.send({ type: 'estop', reason });
+  }
+
+  reset(): void {
+    this.control.send({ type: 'reset' });
+  }
+
+  snapshot(): CerebellumDiagnostics {
+    return { ...this.diagnostics, link: this.link.counters.snapshot() };
+  }
+
+  /**
+   * Stops like a robot should: e-stop (decelerate to rest within the stopping time), wait
+   * for it, then end the control thread, the link and the sink.
+   */
+  async stop(reason = 'shutdown'): Promise<ControlStats> {
+    this.estop(reason);
+    await new Promise((resolve) =>
+      setTimeout(resolve, this.options.profile.cerebellum.stopping_time_s * 1000 + 50),
+    );
+    clearInterval(this.stateTimer);
+    this.sendState();
+    const stats = await this.control.stop();
+    this.link.close();
+    await this.sink?.close();
+    return stats;
+  }
+
+  private onTokens(packet: TokensPacket, tokenizer: ReturnType<typeof tokenizerFor>): void {
+    try {
+      tokenizer.decodeInto(
+        packet.tokens,
+        this.chunk,
+        `tokens seq ${packet.seq} from ${packet.model_id}`,
+      );
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.diagnostics.decode_errors++;
+      this.options.log.warn(`dropped a chunk: ${err.message}`);
+      return;
+    }
+    this.diagnostics.chunks_in++;
+    this.diagnostics.ingest_age_ms = Number(epochNowNs() - packet.obs_stamp_ns) / 1e6;
+    this.control.send({
+      type: 'chunk',
+      seq: packet.seq,
+      obsNs: packet.obs_stamp_ns,
+      values: this.chunk,
+    });
+  }
+
+  private onCommand(command: ControlCommand): void {
+    this.lastCommand = command;
+    this.diagnostics.commands++;
+    if (command.clamped) this.diagnostics.clamped++;
+    this.diagnostics.mode = command.mode;
+    if (command.chunkSeq >= 0) this.diagnostics.last_token_seq = command.chunkSeq;
+    this.sink?.write({
+      stamp_ns: command.stampNs,
+      mode: command.mode,
+      chunk_seq: command.chunkSeq,
+      position: command.position,
+      velocity: command.velocity,
+      clamped: command.clamped,
+    });
+    this.options.onCommand?.(command);
+  }
+
+  private onEvent(event: ControlEvent): void {
+    switch (event.event) {
+      case 'expired':
+        this.diagnostics.chunks_expired++;
+        break;
+      case 'rejected':
+        this.diagnostics.chunks_rejected++;
+        this.options.log.warn(
+          `refused chunk seq ${event.seq}: a step violates the limits (on_violation: reject)`,
+        );
+        break;
+      case 'estop':
+        this.diagnostics.estop_reason = event.reason;
+        this.options.log.warn(
+          `E-STOP latched (${event.reason}): decelerating to hold until an explicit reset`,
+        );
+        break;
+      case 'reset':
+        this.diagnostics.estop_reason = '';
+        this.options.log.info('e-stop reset');
+        break;
+      case 'estopped':
+        break;
+    }
+  }
+
+  private sendState(): void {
+    const c = this.lastCommand;
+    if (!c) return;
+    this.link.sendState({
+      stamp_ns: c.stampNs,
+      position: c.position,
+      velocity: c.velocity,
+      mode: c.mode,
+      last_token_seq: this.diagnostics.last_token_seq,
+    });
+  }
+}

@@ -1,0 +1,137 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseWith, readYamlFile } from '../contract/index.js';
+
+/**
+ * The robot profile: one YAML file that describes a robot to both pons nodes (the action
+ * spec, its description and limits, the link, the controller, the outputs). Paths in it
+ * are relative to the file. Every default lives here, in this schema.
+ */
+
+const endpoint = z
+  .string()
+  .regex(/^(tcp|ipc|inproc):\/\//, 'must be a ZeroMQ endpoint (tcp://, ipc://)');
+
+const linkSchema = z
+  .object({
+    tokens: endpoint.default('tcp://127.0.0.1:5555'),
+    state: endpoint.default('tcp://127.0.0.1:5556'),
+    /** CURVE: this side's secret certificate; the brain's authorized-keys directory; the brain's public certificate (cerebellum). */
+    curve_secret: z.string().optional(),
+    authorized_keys: z.string().optional(),
+    server_key: z.string().optional(),
+    insecure: z.boolean().default(false),
+    /** Token packets whose observation is older than this are dropped (ms). */
+    max_age_ms: z.number().positive().default(1000),
+  })
+  .strict();
+
+const blendingSchema = z.discriminatedUnion('policy', [
+  z.object({ policy: z.literal('latest') }).strict(),
+  z
+    .object({ policy: z.literal('crossfade'), window_s: z.number().positive().default(0.1) })
+    .strict(),
+  z
+    .object({ policy: z.literal('ensemble'), decay: z.number().nonnegative().default(0.5) })
+    .strict(),
+]);
+
+const vec3 = z.tuple([z.number(), z.number(), z.number()]);
+
+const safetySchema = z
+  .object({
+    /** Kept clear of the URDF position limits (rad or m). */
+    position_margin: z.number().nonnegative().default(0.02),
+    /** Largest |command − measured| per joint (rad or m). */
+    max_step_from_measured: z.number().positive().default(0.25),
+    workspace: z
+      .object({ min: vec3, max: vec3 })
+      .strict()
+      .refine((w) => w.min.every((v, i) => v < (w.max[i] as number)), 'min must be below max')
+      .optional(),
+    on_violation: z.enum(['clamp', 'reject']).default('clamp'),
+  })
+  .strict();
+
+const outputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  /** Commands as JSON lines, one per tick: the sink until a robot or simulator is attached. */
+  z.object({ kind: z.literal('record'), path: z.string() }).strict(),
+  z
+    .object({
+      kind: z.literal('ros'),
+      /** `trajectory` → trajectory_msgs/JointTrajectory; `forward` → std_msgs/Float64MultiArray. */
+      command: z.enum(['trajectory', 'forward']).default('forward'),
+      trajectory_topic: z.string().default('/joint_trajectory_controller/joint_trajectory'),
+      forward_topic: z.string().default('/forward_command_controller/commands'),
+      joint_states_topic: z.string().default('/joint_states'),
+      estop_topic: z.string().default('/pons/estop'),
+      diagnostics_topic: z.string().default('/diagnostics'),
+      /** Publish every n-th control tick (a JointTrajectoryController does not need 1 kHz). */
+      decimation: z.int().positive().default(1),
+    })
+    .strict(),
+]);
+
+const cerebellumSchema = z
+  .object({
+    rate_hz: z.number().min(100).max(1000).default(500),
+    /** The control thread spins this long before each tick instead of sleeping (µs). */
+    spin_us: z.number().nonnegative().max(2000).default(300),
+    interpolation: z.enum(['linear', 'cubic']).default('cubic'),
+    blending: blendingSchema.default({ policy: 'crossfade', window_s: 0.1 }),
+    stopping_time_s: z.number().positive().default(0.5),
+    state_rate_hz: z.number().positive().max(1000).default(50),
+    safety: safetySchema.prefault({}),
+    output: outputSchema.default({ kind: 'none' }),
+  })
+  .strict();
+
+const profileSchema = z
+  .object({
+    name: z.string().min(1),
+    spec: z.string(),
+    robot: z
+      .object({
+        urdf: z.string(),
+        base_link: z.string().default('base_link'),
+        tip_link: z.string(),
+        joint_limits: z.string().optional(),
+      })
+      .strict(),
+    link: linkSchema.prefault({}),
+    cerebellum: cerebellumSchema.prefault({}),
+  })
+  .strict();
+
+export type RobotProfile = z.infer<typeof profileSchema> & { file: string };
+
+/** Reads and validates a profile; relative paths come back resolved against its folder. */
+export function loadProfile(path: string): RobotProfile {
+  const raw = parseWith(profileSchema, readYamlFile(path), path);
+  const at = (p: string) => resolve(dirname(path), p);
+  const link = raw.link;
+  return {
+    ...raw,
+    file: path,
+    spec: at(raw.spec),
+    robot: {
+      ...raw.robot,
+      urdf: at(raw.robot.urdf),
+      ...(raw.robot.joint_limits ? { joint_limits: at(raw.robot.joint_limits) } : {}),
+    },
+    link: {
+      ...link,
+      ...(link.curve_secret ? { curve_secret: at(link.curve_secret) } : {}),
+      ...(link.authorized_keys ? { authorized_keys: at(link.authorized_keys) } : {}),
+      ...(link.server_key ? { server_key: at(link.server_key) } : {}),
+    },
+    cerebellum:
+      raw.cerebellum.output.kind === 'record'
+        ? {
+            ...raw.cerebellum,
+            output: { ...raw.cerebellum.output, path: at(raw.cerebellum.output.path) },
+          }
+        : raw.cerebellum,
+  };
+}

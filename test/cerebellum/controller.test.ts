@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Controller, type ControllerOptions, type TickOutput } from '../../src/cerebellum/controller.js';
+import {
+  Controller,
+  type ControllerOptions,
+  type TickOutput,
+} from '../../src/cerebellum/controller.js';
 import { SafetyFilter } from '../../src/cerebellum/safety.js';
 import type { JointLimits } from '../../src/cerebellum/types.js';
 
@@ -13,8 +17,16 @@ const limits: JointLimits = {
   maxAcceleration: Float64Array.of(5, 5),
 };
 
-function make(overrides: Partial<ControllerOptions> = {}, onViolation: 'clamp' | 'reject' = 'clamp') {
-  const safety = new SafetyFilter({ limits, positionMargin: 0.05, maxStepFromMeasured: 0.5, onViolation });
+function make(
+  overrides: Partial<ControllerOptions> = {},
+  onViolation: 'clamp' | 'reject' = 'clamp',
+) {
+  const safety = new SafetyFilter({
+    limits,
+    positionMargin: 0.05,
+    maxStepFromMeasured: 0.5,
+    onViolation,
+  });
   const controller = new Controller(
     {
       horizon: 5,
@@ -34,7 +46,13 @@ function make(overrides: Partial<ControllerOptions> = {}, onViolation: 'clamp' |
 }
 
 function output(): TickOutput {
-  return { position: new Float64Array(2), velocity: new Float64Array(2), mode: 'hold', chunkSeq: -1, report: undefined };
+  return {
+    position: new Float64Array(2),
+    velocity: new Float64Array(2),
+    mode: 'hold',
+    chunkSeq: -1,
+    report: undefined,
+  };
 }
 
 /** Runs ticks from t0 to t1; returns [t, q0, v0, mode] per tick. */
@@ -43,7 +61,13 @@ function run(c: Controller, t0: number, t1: number) {
   const rows: { t: number; q: number; v: number; mode: string; seq: number }[] = [];
   for (let t = t0; t <= t1 + 1e-12; t += DT) {
     c.tick(t, out);
-    rows.push({ t, q: out.position[0] as number, v: out.velocity[0] as number, mode: out.mode, seq: out.chunkSeq });
+    rows.push({
+      t,
+      q: out.position[0] as number,
+      v: out.velocity[0] as number,
+      mode: out.mode,
+      seq: out.chunkSeq,
+    });
   }
   return rows;
 }
@@ -112,7 +136,12 @@ describe('controller', () => {
   });
 
   it('emits nothing before it knows where the arm is', () => {
-    const safety = new SafetyFilter({ limits, positionMargin: 0, maxStepFromMeasured: 1, onViolation: 'clamp' });
+    const safety = new SafetyFilter({
+      limits,
+      positionMargin: 0,
+      maxStepFromMeasured: 1,
+      onViolation: 'clamp',
+    });
     const c = new Controller(
       {
         horizon: 5,

@@ -9,6 +9,8 @@ const at = (t: number, mode: 'linear' | 'cubic') => {
   sampleChunk(chunk, 4, 2, 0.1, t, mode, out);
   return Array.from(out);
 };
+/** Joint 0 only. */
+const q0 = (t: number, mode: 'linear' | 'cubic') => at(t, mode)[0] as number;
 
 describe('chunk interpolation', () => {
   it('passes through every step in both modes', () => {
@@ -33,10 +35,10 @@ describe('chunk interpolation', () => {
 
   it('cubic has continuous velocity across steps, linear does not', () => {
     const slope = (t: number, mode: 'linear' | 'cubic') =>
-      (at(t + 1e-7, mode)[0]! - at(t - 1e-7, mode)[0]!) / 2e-7;
+      (q0(t + 1e-7, mode) - q0(t - 1e-7, mode)) / 2e-7;
     for (const k of [1, 2]) {
-      const before = (at(k * 0.1 - 1e-6, 'cubic')[0]! - at(k * 0.1 - 2e-6, 'cubic')[0]!) / 1e-6;
-      const after = (at(k * 0.1 + 2e-6, 'cubic')[0]! - at(k * 0.1 + 1e-6, 'cubic')[0]!) / 1e-6;
+      const before = (q0(k * 0.1 - 1e-6, 'cubic') - q0(k * 0.1 - 2e-6, 'cubic')) / 1e-6;
+      const after = (q0(k * 0.1 + 2e-6, 'cubic') - q0(k * 0.1 + 1e-6, 'cubic')) / 1e-6;
       expect(Math.abs(before - after)).toBeLessThan(1e-2);
     }
     // Linear: slope 10/s before step 1 and 20/s after it.
@@ -47,7 +49,7 @@ describe('chunk interpolation', () => {
   it('cubic stays within the range of the neighbouring steps for monotone data', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 0.3, noNaN: true }), (t) => {
-        const q = at(t, 'cubic')[0]!;
+        const q = q0(t, 'cubic');
         return q >= -1e-9 && q <= 6 + 1e-9;
       }),
     );

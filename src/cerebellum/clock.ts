@@ -1,23 +1,24 @@
 /**
  * A drift-free periodic clock for the control thread. Tick k is due at start + k·period
  * (absolute deadlines, so lateness never accumulates). Between ticks the thread sleeps in
- * Atomics.wait (a futex, no event loop, no timers) until `spinNs` before the deadline, then
- * spins the rest: the kernel's wake-up latency is absorbed by the spin, not by the tick.
- * A tick that starts more than a period late skips the deadlines it missed (counted), so
- * the loop never bursts to catch up.
+ * Atomics.wait (a futex: no event loop, no timers) until `spinMs` before the deadline,
+ * then spins the rest, so the kernel's wake-up latency is absorbed by the spin instead of
+ * delaying the tick. A tick that starts more than a period late skips the deadlines it
+ * missed (counted), so the loop never bursts to catch up. Time is `performance.now()`
+ * (a double, no allocation: the loop must not feed the garbage collector).
  */
 export interface ClockTick {
   index: number;
-  /** Monotonic ns when this tick was due and when it actually started. */
-  dueNs: bigint;
-  startNs: bigint;
+  /** performance.now() ms at which the tick was due and at which it started. */
+  dueMs: number;
+  startMs: number;
 }
 
 export interface ClockOptions {
-  periodNs: bigint;
-  spinNs: bigint;
-  /** Monotonic ns of tick 0. */
-  startNs: bigint;
+  periodMs: number;
+  spinMs: number;
+  /** performance.now() of tick 0. */
+  startMs: number;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -25,24 +26,28 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 export class PeriodicClock {
   private index = 0;
   skipped = 0;
+  private readonly tick: ClockTick = { index: 0, dueMs: 0, startMs: 0 };
 
   constructor(private readonly options: ClockOptions) {}
 
-  /** Blocks until the next tick is due and returns it. */
+  /** Blocks until the next tick is due; the returned object is reused by the next call. */
   next(): ClockTick {
-    const { periodNs, spinNs, startNs } = this.options;
-    let due = startNs + BigInt(this.index) * periodNs;
-    let now = process.hrtime.bigint();
-    if (now - due > periodNs) {
-      const missed = (now - due) / periodNs;
-      this.index += Number(missed);
-      this.skipped += Number(missed);
-      due = startNs + BigInt(this.index) * periodNs;
+    const { periodMs, spinMs, startMs } = this.options;
+    let due = startMs + this.index * periodMs;
+    let now = performance.now();
+    if (now - due > periodMs) {
+      const missed = Math.floor((now - due) / periodMs);
+      this.index += missed;
+      this.skipped += missed;
+      due = startMs + this.index * periodMs;
     }
-    const sleepNs = due - now - spinNs;
-    if (sleepNs > 0n) Atomics.wait(sleeper, 0, 0, Number(sleepNs) / 1e6);
-    now = process.hrtime.bigint();
-    while (now < due) now = process.hrtime.bigint();
-    return { index: this.index++, dueNs: due, startNs: now };
+    const sleep = due - now - spinMs;
+    if (sleep > 0) Atomics.wait(sleeper, 0, 0, sleep);
+    now = performance.now();
+    while (now < due) now = performance.now();
+    this.tick.index = this.index++;
+    this.tick.dueMs = due;
+    this.tick.startMs = now;
+    return this.tick;
   }
 }

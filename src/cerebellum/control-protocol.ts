@@ -15,6 +15,8 @@ export interface WorkerConfig {
   initial?: number[];
   /** Ticks whose lateness is kept for statistics. */
   maxTicks?: number;
+  /** Shared memory of the command ring (see command-ring.ts). */
+  ring: { slots: number; counter: SharedArrayBuffer; data: SharedArrayBuffer };
 }
 
 export type ToControl =
@@ -25,7 +27,6 @@ export type ToControl =
   | { type: 'stop' };
 
 export interface ControlCommand {
-  type: 'command';
   index: number;
   /** Epoch ns at which this command was due. */
   stampNs: bigint;
@@ -34,6 +35,12 @@ export interface ControlCommand {
   mode: ControllerMode;
   chunkSeq: number;
   clamped: boolean;
+}
+
+/** Sent once when the loop starts: epoch ns at which tick 0 is due. */
+export interface ControlStarted {
+  type: 'started';
+  epochStartNs: string;
 }
 
 export type ControlEvent =

@@ -1,7 +1,9 @@
 import { Worker } from 'node:worker_threads';
+import { CommandRing } from './command-ring.js';
 import type {
   ControlCommand,
   ControlEvent,
+  ControlStarted,
   ControlStats,
   ToControl,
   WorkerConfig,
@@ -9,22 +11,33 @@ import type {
 
 const WORKER = new URL('./control-worker.js', import.meta.url);
 
+/** Ring slots: two seconds at 1 kHz, far more than the main thread ever falls behind. */
+const RING_SLOTS = 2048;
+
 /**
  * The main thread's handle on the control thread: hands it chunks, measured states and
- * e-stops, and receives its commands and events. Sending never blocks; the worker picks
- * messages up at its next tick.
+ * e-stops (never blocking: the worker picks messages up at its next tick), and reads its
+ * commands from shared memory as they are written.
  */
 export class ControlThread {
   private commandHandler: (command: ControlCommand) => void = () => {};
   private eventHandler: (event: ControlEvent) => void = () => {};
   private readonly stats: Promise<ControlStats>;
   private readonly exited: Promise<number>;
+  private epochStartNs: bigint | undefined;
+  private seen = 0;
+  private running = true;
+  /** Commands overwritten before the main thread read them. */
+  missed = 0;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly ring: CommandRing,
+  ) {
     this.stats = new Promise((resolve) => {
-      worker.on('message', (message: ControlCommand | ControlEvent | ControlStats) => {
-        if (message.type === 'command') this.commandHandler(message);
-        else if (message.type === 'event') this.eventHandler(message);
+      worker.on('message', (message: ControlEvent | ControlStarted | ControlStats) => {
+        if (message.type === 'event') this.eventHandler(message);
+        else if (message.type === 'started') this.epochStartNs = BigInt(message.epochStartNs);
         else resolve(message);
       });
     });
@@ -32,10 +45,15 @@ export class ControlThread {
       worker.on('error', reject);
       worker.on('exit', resolve);
     });
+    void this.readCommands();
   }
 
-  static start(config: WorkerConfig): ControlThread {
-    return new ControlThread(new Worker(WORKER, { workerData: config }));
+  static start(config: Omit<WorkerConfig, 'ring'>): ControlThread {
+    const ring = new CommandRing(config.controller.joints, RING_SLOTS);
+    const worker = new Worker(WORKER, {
+      workerData: { ...config, ring: { slots: RING_SLOTS, ...ring.buffers } },
+    });
+    return new ControlThread(worker, ring);
   }
 
   onCommand(handler: (command: ControlCommand) => void): void {
@@ -60,6 +78,41 @@ export class ControlThread {
       }),
     ]);
     await this.exited;
+    this.running = false;
+    this.drain();
     return stats;
+  }
+
+  private async readCommands(): Promise<void> {
+    while (this.running) {
+      await this.ring.waitBeyond(this.seen, 100);
+      this.drain();
+    }
+  }
+
+  private drain(): void {
+    const written = this.ring.written;
+    if (written - this.seen > this.ring.slots) {
+      this.missed += written - this.seen - this.ring.slots;
+      this.seen = written - this.ring.slots;
+    }
+    for (; this.seen < written; this.seen++) {
+      const c = this.ring.read(this.seen);
+      // The writer may have lapped this slot while it was read: then it is lost, not torn.
+      if (this.ring.written - this.seen > this.ring.slots) {
+        this.missed++;
+        continue;
+      }
+      const start = this.epochStartNs ?? 0n;
+      this.commandHandler({
+        index: c.index,
+        stampNs: start + BigInt(Math.round(c.dueMs * 1e6)),
+        position: c.position,
+        velocity: c.velocity,
+        mode: c.mode,
+        chunkSeq: c.chunkSeq,
+        clamped: c.clamped,
+      });
+    }
   }
 }

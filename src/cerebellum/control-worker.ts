@@ -1,8 +1,9 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { PeriodicClock } from './clock.js';
+import { CommandRing } from './command-ring.js';
 import type {
-  ControlCommand,
   ControlEvent,
+  ControlStarted,
   ControlStats,
   ToControl,
   WorkerConfig,
@@ -11,31 +12,29 @@ import { Controller, type TickOutput } from './controller.js';
 import { SafetyFilter } from './safety.js';
 
 /**
- * The control thread. It never awaits anything: each tick it drains the messages waiting
- * from the main thread (chunks, measured states, e-stop) synchronously, runs the
- * controller and posts the command. Decoding, I/O, logging and the main thread's garbage
- * collection happen elsewhere and cannot delay a tick.
+ * The control thread. It never awaits anything and allocates nothing per tick: each tick
+ * it drains the messages waiting from the main thread (chunks, measured states, e-stop)
+ * synchronously, runs the controller and writes the command into shared memory. Decoding,
+ * I/O, logging and the main thread's garbage collection happen elsewhere and cannot delay
+ * a tick.
  */
 const config = workerData as WorkerConfig;
 const port = parentPort;
 if (!port) throw new Error('control-worker must run in a worker thread');
 
 const joints = config.controller.joints;
-const safety = new SafetyFilter(config.safety);
 const controller = new Controller(
   { ...config.controller, maxAcceleration: Float64Array.from(config.controller.maxAcceleration) },
-  safety,
+  new SafetyFilter(config.safety),
 );
-const periodNs = BigInt(Math.round(1e9 / config.rateHz));
-const startNs = process.hrtime.bigint() + periodNs;
-const clock = new PeriodicClock({
-  periodNs,
-  spinNs: BigInt(Math.round(config.spinUs * 1e3)),
-  startNs,
-});
-const offsetNs = BigInt(config.epochOffsetNs);
-/** Controller time is seconds since tick 0, on the epoch clock shared with the main thread. */
-const epochStartNs = startNs + offsetNs;
+const ring = new CommandRing(joints, config.ring.slots, config.ring);
+const periodMs = 1000 / config.rateHz;
+// Tick 0 is one period from now; the same instant on the epoch clock, for stamps.
+const startMs = performance.now() + periodMs;
+const epochStartNs =
+  process.hrtime.bigint() + BigInt(config.epochOffsetNs) + BigInt(Math.round(periodMs * 1e6));
+const clock = new PeriodicClock({ periodMs, spinMs: config.spinUs / 1000, startMs });
+/** Controller time: seconds since tick 0. */
 const toControllerTime = (epochNs: bigint) => Number(epochNs - epochStartNs) / 1e9;
 
 const out: TickOutput = {
@@ -50,7 +49,7 @@ let ticks = 0;
 let stopping = false;
 if (config.initial) controller.initialize(Float64Array.from(config.initial));
 
-function post(message: ControlCommand | ControlEvent | ControlStats): void {
+function post(message: ControlEvent | ControlStarted | ControlStats): void {
   port?.postMessage(message);
 }
 
@@ -84,25 +83,25 @@ function handle(message: ToControl, now: number): void {
   }
 }
 
+post({ type: 'started', epochStartNs: epochStartNs.toString() });
 while (!stopping) {
   const tick = clock.next();
-  if (ticks < lateNs.length) lateNs[ticks] = Number(tick.startNs - tick.dueNs);
+  if (ticks < lateNs.length) lateNs[ticks] = (tick.startMs - tick.dueMs) * 1e6;
   ticks++;
-  const now = Number(tick.dueNs - startNs) / 1e9;
+  const now = (tick.dueMs - startMs) / 1000;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
     handle(m.message as ToControl, now);
   }
   if (controller.tick(now, out)) {
-    post({
-      type: 'command',
-      index: tick.index,
-      stampNs: tick.dueNs + offsetNs,
-      position: out.position,
-      velocity: out.velocity,
-      mode: out.mode,
-      chunkSeq: out.chunkSeq,
-      clamped: out.report?.clamped ?? false,
-    });
+    ring.write(
+      tick.index,
+      tick.dueMs - startMs,
+      out.mode,
+      out.chunkSeq,
+      out.report?.clamped ?? false,
+      out.position,
+      out.velocity,
+    );
   }
 }
 post({

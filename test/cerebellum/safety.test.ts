@@ -147,9 +147,12 @@ describe('SafetyFilter rules', () => {
     expect(report.step).toBe(1);
     // The jump is no velocity of the robot's: the velocity state restarts from rest.
     expect(filter.lastVelocity[0]).toBe(0);
-    const next = filter.filter(v3(0, 0, 0), v3(0.6, 0, 0), 0.002, out);
+    // From there on the command is smooth again (still held at the step bound toward 0).
+    filter.filter(v3(0, 0, 0), v3(0.6, 0, 0), 0.002, out);
     expect(out[0]).toBeCloseTo(0.35, 15);
-    expect(next.step).toBe(0);
+    expect(filter.lastVelocity[0]).toBeCloseTo(0, 12);
+    filter.filter(v3(1, 0, 0), v3(0.6, 0, 0), 0.002, out);
+    expect(out[0]).toBeCloseTo(0.35 + 6 * 0.002 * 0.002, 15);
   });
 
   it('(b) beats (c): a measured state far outside the range still gets a command inside it', () => {
@@ -418,7 +421,44 @@ const EPS = Number.EPSILON;
  * robot sees). Slack: 1e-9 relative, plus the float64 resolution of the positions (a few
  * ulps of |q| ≈ 3, divided by dt or dt²), which no filter can beat.
  */
-function runStream(setup: Setup, ticks: Tick[], options: { fixedDt?: number } = {}): void {
+interface Coverage {
+  ticks: number;
+  velocityChecks: number;
+  accelerationChecks: number;
+  stepChecks: number;
+  /** Report counts summed. */
+  position: number;
+  step: number;
+  velocity: number;
+  acceleration: number;
+  workspace: number;
+  nonFinite: number;
+  /** Joint-ticks where the velocity state restarted from rest after a jump. */
+  reanchors: number;
+}
+
+function newCoverage(): Coverage {
+  return {
+    ticks: 0,
+    velocityChecks: 0,
+    accelerationChecks: 0,
+    stepChecks: 0,
+    position: 0,
+    step: 0,
+    velocity: 0,
+    acceleration: 0,
+    workspace: 0,
+    nonFinite: 0,
+    reanchors: 0,
+  };
+}
+
+function runStream(
+  setup: Setup,
+  ticks: Tick[],
+  options: { fixedDt?: number; coverage?: Coverage } = {},
+): void {
+  const cov = options.coverage ?? newCoverage();
   const lim = limits({
     lower: setup.lower,
     upper: setup.upper,
@@ -477,7 +517,14 @@ function runStream(setup: Setup, ticks: Tick[], options: { fixedDt?: number } = 
       }
     }
     const given = m.kind === 'none' ? undefined : measured;
-    filter.filter(target, given, dt, out);
+    const report = filter.filter(target, given, dt, out);
+    cov.ticks++;
+    cov.position += report.position;
+    cov.step += report.step;
+    cov.velocity += report.velocity;
+    cov.acceleration += report.acceleration;
+    cov.workspace += report.workspace;
+    cov.nonFinite += report.nonFinite;
     for (let j = 0; j < 3; j++) {
       const y = out[j] as number;
       const p = prev[j] as number;
@@ -492,17 +539,23 @@ function runStream(setup: Setup, ticks: Tick[], options: { fixedDt?: number } = 
         Number.isFinite(mj) &&
         mj >= (lim.lower[j] as number) - setup.extra &&
         mj <= (lim.upper[j] as number) + setup.extra;
-      if (feasible) expect(Math.abs(y - mj)).toBeLessThanOrEqual(maxStep * (1 + 1e-12) + 4 * EPS);
+      if (feasible) {
+        expect(Math.abs(y - mj)).toBeLessThanOrEqual(maxStep * (1 + 1e-12) + 4 * EPS);
+        cov.stepChecks++;
+      }
       const v = (y - p) / dt;
       const vmax = lim.maxVelocity[j] as number;
       const amax = lim.maxAcceleration[j] as number;
       if (calm) {
         expect(Math.abs(v)).toBeLessThanOrEqual(vmax * (1 + 1e-9) + (8 * EPS) / dt);
+        cov.velocityChecks++;
       }
       if (smooth && prevSmooth) {
         const a = (v - (prevVelocity[j] as number)) / dt;
         expect(Math.abs(a)).toBeLessThanOrEqual(amax * (1 + 1e-9) + (16 * EPS) / (dt * dt));
+        cov.accelerationChecks++;
       }
+      if (v !== 0 && filter.lastVelocity[j] === 0) cov.reanchors++;
       if (smooth) {
         // The filter's velocity state is the velocity the robot saw.
         expect(filter.lastVelocity[j]).toBe(v);
@@ -516,12 +569,22 @@ function runStream(setup: Setup, ticks: Tick[], options: { fixedDt?: number } = 
 
 describe('SafetyFilter properties (fast-check)', () => {
   it('for arbitrary targets, tick periods and measured states: finite, inside the range, within maxStep; velocity and acceleration hold whenever the measured state allows', () => {
+    const coverage = newCoverage();
     fc.assert(
-      fc.property(setupArb, fc.array(tickArb, { minLength: 1, maxLength: 150 }), (setup, ticks) => {
-        runStream(setup, ticks);
-      }),
-      { numRuns: 300 },
+      fc.property(
+        setupArb,
+        fc.array(tickArb, { minLength: 1, maxLength: 200, size: 'max' }),
+        (setup, ticks) => {
+          runStream(setup, ticks, { coverage });
+        },
+      ),
+      { numRuns: 200 },
     );
+    // The streams did exercise every rule and every check.
+    for (const key of Object.keys(coverage) as (keyof Coverage)[]) {
+      expect(coverage[key], key).toBeGreaterThan(0);
+    }
+    expect(coverage.accelerationChecks).toBeGreaterThan(coverage.ticks / 4);
   });
 
   it('tracking the command (measured = last command, or none): every limit holds on every tick', () => {
@@ -529,19 +592,19 @@ describe('SafetyFilter properties (fast-check)', () => {
       target: triple(targetArb),
       dt: fc.double({ min: 0.0005, max: 0.01, noNaN: true }),
       measured: fc.oneof(
-        fc.constant({ kind: 'none' as const }),
-        fc.constant({ kind: 'near' as const, u: [0, 0, 0] }),
+        fc.constant<Measured>({ kind: 'none' }),
+        fc.constant<Measured>({ kind: 'near', u: [0, 0, 0] }),
       ),
     });
     fc.assert(
       fc.property(
         setupArb,
-        fc.array(trackingTick, { minLength: 1, maxLength: 300 }),
+        fc.array(trackingTick, { minLength: 1, maxLength: 300, size: 'max' }),
         (setup, ticks) => {
           runStream(setup, ticks);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -552,7 +615,7 @@ describe('SafetyFilter properties (fast-check)', () => {
         fc.constantFrom(0.001, 0.002, 0.005),
         triple(fc.constantFrom(-10, 10)),
         (setup, dt, goal) => {
-          const ticks: Tick[] = Array.from({ length: 1500 }, () => ({
+          const ticks: Tick[] = Array.from({ length: 1000 }, () => ({
             target: goal.map((abs) => ({ abs })),
             dt,
             measured: { kind: 'none' },
@@ -560,7 +623,7 @@ describe('SafetyFilter properties (fast-check)', () => {
           runStream(setup, ticks, { fixedDt: dt });
         },
       ),
-      { numRuns: 20 },
+      { numRuns: 12 },
     );
   });
 

@@ -1,8 +1,11 @@
 import { cpus, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { version as zmqVersion } from 'zeromq';
+import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
 import { runWireBench } from '../../bench/wire-bench.js';
+import { loadProfile } from '../../nodes/profile.js';
+import { CLI_ENTRY, DEFAULT_PROFILE } from '../package-info.js';
 
 /** The machine a benchmark ran on, printed beside its numbers. */
 export function machine(): Record<string, string | number> {
@@ -61,5 +64,33 @@ export function registerBench(program: Command): void {
       const result = await runWireBench();
       if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
       else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(20)} ${v}`);
+    });
+
+  bench
+    .command('cerebellum')
+    .description(
+      'control-thread period jitter at 200, 500 and 1000 Hz while token packets arrive at 10 Hz',
+    )
+    .option('--json', 'print {"results": [...]} as JSON')
+    .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
+    .option('--seconds <s>', 'seconds per rate', '10')
+    .action(async (flags: { json?: boolean; config: string; seconds: string }) => {
+      const results = await runCerebellumBench({
+        profile: loadProfile(flags.config),
+        cli: CLI_ENTRY,
+        rates: [200, 500, 1000],
+        seconds: Number(flags.seconds),
+        progress: (m) => process.stderr.write(`[bench cerebellum] ${m}\n`),
+      });
+      if (flags.json) {
+        console.log(JSON.stringify({ machine: machine(), results }, null, 2));
+        return;
+      }
+      console.log('rate Hz  jitter p50 µs  p99 µs  max µs   ticks  skipped');
+      for (const r of results) {
+        console.log(
+          `${String(r.rate_hz).padStart(7)}  ${String(r.jitter_p50_us).padStart(13)}  ${String(r.jitter_p99_us).padStart(6)}  ${String(r.jitter_max_us).padStart(6)}  ${String(r.ticks).padStart(6)}  ${String(r.skipped).padStart(7)}`,
+        );
+      }
     });
 }

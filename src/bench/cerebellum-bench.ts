@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CerebellumNode } from '../nodes/cerebellum-node.js';
+import type { RobotProfile } from '../nodes/profile.js';
+import { percentile, round } from './percentiles.js';
+
+/**
+ * `pons bench cerebellum`: the control thread's period jitter at several rates, with the
+ * controller doing its real work every tick (scheduling, interpolation, safety filter,
+ * posting the command) while a test-pattern brain in another process sends token packets
+ * at 10 Hz over the real link. Jitter is how late each tick started against its
+ * drift-free deadline.
+ */
+export interface CerebellumBenchResult {
+  rate_hz: number;
+  jitter_p50_us: number;
+  jitter_p99_us: number;
+  jitter_max_us: number;
+  ticks: number;
+  skipped: number;
+  chunks: number;
+  commands: number;
+}
+
+export interface CerebellumBenchOptions {
+  profile: RobotProfile;
+  cli: string;
+  rates: number[];
+  seconds: number;
+  progress?: (message: string) => void;
+}
+
+export async function runCerebellumBench(
+  options: CerebellumBenchOptions,
+): Promise<CerebellumBenchResult[]> {
+  const results: CerebellumBenchResult[] = [];
+  for (const rate of options.rates) {
+    options.progress?.(`${rate} Hz: ${options.seconds} s with token packets at 10 Hz`);
+    results.push(await benchRate(options, rate));
+  }
+  return results;
+}
+
+async function benchRate(
+  options: CerebellumBenchOptions,
+  rate: number,
+): Promise<CerebellumBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'pons-bench-cerebellum-'));
+  const endpoints = { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` };
+  let brain: ChildProcess | undefined;
+  try {
+    brain = spawn(
+      process.execPath,
+      [
+        options.cli,
+        'link',
+        'serve',
+        '--rate',
+        '10',
+        '--tokens',
+        endpoints.tokens,
+        '--state',
+        endpoints.state,
+      ],
+      { stdio: 'ignore' },
+    );
+    const profile: RobotProfile = {
+      ...options.profile,
+      link: { ...options.profile.link, ...endpoints },
+      cerebellum: { ...options.profile.cerebellum, rate_hz: rate, output: { kind: 'none' } },
+    };
+    let commands = 0;
+    const quiet = { info: () => {}, warn: () => {} };
+    const node = await CerebellumNode.start({
+      profile,
+      log: quiet,
+      link: { modelId: 'bench', software: 'bench', log: quiet },
+      onCommand: () => {
+        commands++;
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
+    const chunks = node.snapshot().chunks_in;
+    const stats = await node.stop('bench done');
+    const lateUs = Array.from(stats.lateNs, (ns) => ns / 1e3);
+    return {
+      rate_hz: rate,
+      jitter_p50_us: round(percentile(lateUs, 50)),
+      jitter_p99_us: round(percentile(lateUs, 99)),
+      jitter_max_us: round(Math.max(...lateUs)),
+      ticks: stats.ticks,
+      skipped: stats.skipped,
+      chunks,
+      commands,
+    };
+  } finally {
+    brain?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -270,8 +270,9 @@ export class SafetyFilter {
       this.loRule = POSITION;
       this.hiRule = POSITION;
       // (c) step from the measured state.
+      let m = Number.NaN;
       if (measured) {
-        const m = measured[j] as number;
+        m = measured[j] as number;
         if (Number.isFinite(m)) this.narrow(m - step, m + step, STEP);
         else report.nonFinite++;
       }
@@ -279,22 +280,24 @@ export class SafetyFilter {
         // (d) velocity.
         const vmax = this.maxVelocity[j] as number;
         if (vmax < Number.POSITIVE_INFINITY) this.narrow(p - vmax * dt, p + vmax * dt, VELOCITY);
-        // (e) acceleration, then braking before the position limits.
+        // (e) acceleration; braking before the position limits; braking before the edges of
+        // the step window.
         const amax = this.maxAcceleration[j] as number;
         if (amax < Number.POSITIVE_INFINITY) {
           const reach = amax * dt * dt;
           this.narrow(p + v * dt - reach, p + v * dt + reach, ACCELERATION);
-          const up = limitHi - p;
-          const down = p - limitLo;
-          const brakeUp =
-            up < Number.POSITIVE_INFINITY
-              ? p + (2 * up) / (1 + Math.sqrt(1 + (2 * up) / reach))
-              : up;
-          const brakeDown =
-            down < Number.POSITIVE_INFINITY
-              ? p - (2 * down) / (1 + Math.sqrt(1 + (2 * down) / reach))
-              : -down;
-          this.narrow(brakeDown, brakeUp, ACCELERATION);
+          this.narrow(
+            p - brakingDistance(p - limitLo, reach),
+            p + brakingDistance(limitHi - p, reach),
+            ACCELERATION,
+          );
+          if (Number.isFinite(m) && step < Number.POSITIVE_INFINITY) {
+            this.narrow(
+              p - brakingDistance(Math.max(0, p - (m - step)), reach),
+              p + brakingDistance(Math.max(0, m + step - p), reach),
+              STEP,
+            );
+          }
         }
       } else {
         // No time has passed: hold (as far as the rules above allow).
@@ -432,6 +435,17 @@ export class SafetyFilter {
     // A non-finite position counts as outside.
     return Number.isFinite(sum) ? Math.sqrt(sum) : Number.POSITIVE_INFINITY;
   }
+}
+
+/**
+ * How far a joint may move this tick toward a bound `distance` away and still stop before
+ * it at the acceleration limit, whatever the later tick periods: the displacement v'·dt with
+ * v'² = 2·amax·(distance − v'·dt), i.e. 2·distance / (1 + √(1 + 2·distance/(amax·dt²))).
+ * `reach` is amax·dt².
+ */
+function brakingDistance(distance: number, reach: number): number {
+  if (!(distance < Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
+  return (2 * distance) / (1 + Math.sqrt(1 + (2 * distance) / reach));
 }
 
 function clamp(value: number, lo: number, hi: number): number {

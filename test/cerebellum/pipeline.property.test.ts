@@ -121,7 +121,8 @@ function packetBytes(
   });
   if (e.form !== 'corrupt') return bytes;
   const broken = Uint8Array.from(bytes);
-  broken[e.cut % broken.length] ^= 0xff;
+  const at = e.cut % broken.length;
+  broken[at] = (broken[at] as number) ^ 0xff;
   return broken.subarray(0, broken.length - (e.cut % 7));
 }
 

@@ -18,10 +18,13 @@ import { loadUrdf, serialChain } from './urdf.js';
  *  (c) step: [measured − maxStep, measured + maxStep] when a measured state is given.
  *  (d) velocity: [prev − vmax·dt, prev + vmax·dt].
  *  (e) acceleration: [prev + (v − amax·dt)·dt, prev + (v + amax·dt)·dt], v the previous
- *      command's velocity; and braking: the velocity v' toward a position limit at distance
- *      d (from prev) satisfies v'² ≤ 2·amax·(d − v'·dt), i.e. a displacement at most
- *      2d / (1 + √(1 + 2d/(amax·dt²))), so that after this tick the joint can still stop
- *      before the limit decelerating at amax, whatever the later tick periods.
+ *      command's velocity; then braking: the velocity v' toward a position limit at
+ *      distance d (from prev) satisfies v'² ≤ 2·amax·(d − v'·dt), i.e. a displacement of at
+ *      most 2d / (1 + √(1 + 2d/(amax·dt²))), so that after this tick the joint can still stop
+ *      before the limit decelerating at amax, whatever the later tick periods; then the same
+ *      braking toward the edges of the step window (measured ± maxStep), so that a command
+ *      running ahead of a lagging or stale measured state slows down before it reaches the
+ *      edge instead of hitting it (counted as step).
  *  (f) workspace: if the end effector of the resulting command is outside the box and
  *      farther from it than the previous command's, the joints hold instead: each takes
  *      the point of its (b)–(e) interval nearest to its previous command (the previous
@@ -35,11 +38,15 @@ import { loadUrdf, serialChain } from './urdf.js';
  * the position range; and when the measured state jumps away from the previous command,
  * (c) beats (d) and (e): the command re-anchors near where the robot really is instead of
  * staying smooth far from it. After such a jump the joint's velocity state restarts from
- * zero (the jump is no velocity of the robot's). Velocity and acceleration hold on every
- * tick whose measured state lets them (|measured − prev| ≤ maxStep − vmax·dt − amax·dt²).
+ * zero (the jump is no velocity of the robot's). The velocity limit holds on every tick
+ * whose measured state is within maxStep of the previous command (or absent); the
+ * acceleration limit on every tick where, on that tick and the one before, it is within
+ * maxStep − vmax·dt − amax·dt² (room for a smooth command) or absent. The property tests
+ * in test/cerebellum/safety.test.ts check exactly these statements.
  *
  * The target is finally clamped into the interval. The report counts, per joint, the rule
- * whose bound the target was clamped to (braking counts as acceleration), plus the
+ * whose bound the target was clamped to (braking before a position limit counts as
+ * acceleration, before the step window's edge as step), plus the
  * non-finite components and the workspace holds; `clamped` says whether the output
  * differs from the target at all. A tick with an invalid dt (≤ 0 or non-finite) holds.
  *
@@ -445,6 +452,7 @@ export class SafetyFilter {
  */
 function brakingDistance(distance: number, reach: number): number {
   if (!(distance < Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
+  if (!(distance > 0)) return 0;
   return (2 * distance) / (1 + Math.sqrt(1 + (2 * distance) / reach));
 }
 

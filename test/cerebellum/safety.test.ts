@@ -155,6 +155,28 @@ describe('SafetyFilter rules', () => {
     expect(out[0]).toBeCloseTo(0.35 + 6 * 0.002 * 0.002, 15);
   });
 
+  it('(e) slows down before the edge of the step window when the measured state lags', () => {
+    const filter = new SafetyFilter(config());
+    filter.reset(v3(0, 0, 0));
+    const out = new Float64Array(3);
+    const dt = 0.002;
+    const stale = v3(0, 0, 0); // the measured state never moves
+    let previous = 0;
+    let velocity = 0;
+    let steps = 0;
+    for (let k = 0; k < 1000; k++) {
+      steps += filter.filter(v3(2, 0, 0), stale, dt, out).step;
+      const v = ((out[0] as number) - previous) / dt;
+      expect(Math.abs(v - velocity) / dt).toBeLessThanOrEqual(6 * (1 + 1e-9));
+      expect(out[0]).toBeLessThanOrEqual(0.25);
+      previous = out[0] as number;
+      velocity = v;
+    }
+    expect(previous).toBeCloseTo(0.25, 6);
+    expect(Math.abs(velocity)).toBeLessThan(1e-3);
+    expect(steps).toBeGreaterThan(0);
+  });
+
   it('(b) beats (c): a measured state far outside the range still gets a command inside it', () => {
     const filter = new SafetyFilter(config({ limits: limits(UNLIMITED) }));
     filter.reset(v3(2.5, 0, 0));

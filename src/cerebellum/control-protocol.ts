@@ -15,8 +15,10 @@ export interface WorkerConfig {
   initial?: number[];
   /** Ticks whose lateness is kept for statistics. */
   maxTicks?: number;
+  /** How often the main thread is woken to hand commands to the sinks (Hz). */
+  sinkRateHz: number;
   /** Shared memory of the command ring (see command-ring.ts). */
-  ring: { slots: number; counter: SharedArrayBuffer; data: SharedArrayBuffer };
+  ring: { slots: number; notifyEvery: number; counter: SharedArrayBuffer; data: SharedArrayBuffer };
 }
 
 export type ToControl =

@@ -49,9 +49,12 @@ export class ControlThread {
   }
 
   static start(config: Omit<WorkerConfig, 'ring'>): ControlThread {
-    const ring = new CommandRing(config.controller.joints, RING_SLOTS);
+    const notifyEvery = Math.max(1, Math.round(config.rateHz / config.sinkRateHz));
+    const ring = new CommandRing(config.controller.joints, RING_SLOTS, notifyEvery);
     const worker = new Worker(WORKER, {
-      workerData: { ...config, ring: { slots: RING_SLOTS, ...ring.buffers } },
+      workerData: { ...config, ring: { slots: RING_SLOTS, notifyEvery, ...ring.buffers } },
+      // A roomy young generation: what little the loop allocates is collected rarely.
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
     });
     return new ControlThread(worker, ring);
   }

@@ -23,11 +23,14 @@ const port = parentPort;
 if (!port) throw new Error('control-worker must run in a worker thread');
 
 const joints = config.controller.joints;
-const controller = new Controller(
-  { ...config.controller, maxAcceleration: Float64Array.from(config.controller.maxAcceleration) },
-  new SafetyFilter(config.safety),
-);
-const ring = new CommandRing(joints, config.ring.slots, config.ring);
+const makeController = () =>
+  new Controller(
+    { ...config.controller, maxAcceleration: Float64Array.from(config.controller.maxAcceleration) },
+    new SafetyFilter(config.safety),
+  );
+warmUp();
+const controller = makeController();
+const ring = new CommandRing(joints, config.ring.slots, config.ring.notifyEvery, config.ring);
 const periodMs = 1000 / config.rateHz;
 // Tick 0 is one period from now; the same instant on the epoch clock, for stamps.
 const startMs = performance.now() + periodMs;
@@ -80,6 +83,33 @@ function handle(message: ToControl, now: number): void {
     case 'stop':
       stopping = true;
       break;
+  }
+}
+
+/**
+ * Runs the tick path a few thousand times on a throwaway controller and ring before the
+ * clock starts, so V8 has compiled it: otherwise the first ticks run interpreted and late.
+ */
+function warmUp(): void {
+  const c = makeController();
+  const scratch = new CommandRing(joints, 16, 1 << 30);
+  const o: TickOutput = {
+    position: new Float64Array(joints),
+    velocity: new Float64Array(joints),
+    mode: 'hold',
+    chunkSeq: -1,
+    report: undefined,
+  };
+  const { horizon } = config.controller;
+  const chunk = new Float64Array(horizon * joints);
+  const start = config.initial ? Float64Array.from(config.initial) : new Float64Array(joints);
+  for (let k = 0; k < horizon; k++) chunk.set(start, k * joints);
+  c.initialize(start);
+  for (let i = 0; i < 5000; i++) {
+    const t = i * 0.001;
+    if (i % 100 === 0) c.ingest(i, t, chunk, t);
+    if (i === 4000) c.estop('warm-up');
+    if (c.tick(t, o)) scratch.write(i, t, o.mode, o.chunkSeq, false, o.position, o.velocity);
   }
 }
 

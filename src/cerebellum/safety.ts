@@ -59,6 +59,12 @@ const STEP = 1;
 const VELOCITY = 2;
 const ACCELERATION = 3;
 
+// Slots of SafetyFilter.iv.
+const LO = 0;
+const HI = 1;
+const A = 2;
+const B = 3;
+
 function emptyReport(): SafetyReport {
   return {
     clamped: false,
@@ -105,11 +111,12 @@ export class SafetyFilter {
   private readonly ee = new Float64Array(3);
   private readonly scratch: Float64Array;
   private readonly report = emptyReport();
-  // The interval being narrowed and which rule set each bound (no allocation per tick).
-  private lo = 0;
-  private hi = 0;
-  private loRule = POSITION;
-  private hiRule = POSITION;
+  /** The interval being narrowed [LO, HI] and the next rule's interval [A, B]. */
+  private readonly iv = new Float64Array(4);
+  /** Which rule set the interval's LO and HI bounds. */
+  private readonly rules = new Int8Array(2);
+  /** Distances of end-effector positions from the workspace box. */
+  private readonly distance = new Float64Array(2);
 
   /**
    * `fk` maps joint vectors (in `config.limits.names` order) to the end effector's position;
@@ -224,10 +231,9 @@ export class SafetyFilter {
       if (!Number.isFinite(p)) {
         throw new InputError('safety filter', `reset.position[${j}]`, `is not finite (${p})`);
       }
-      const q = clamp(p, this.lower[j] as number, this.upper[j] as number);
-      this.prev[j] = q;
-      const v = velocity ? (velocity[j] as number) : 0;
-      this.prevVelocity[j] = Number.isFinite(v) && this.velocityAllowed(j, q, v) ? v : 0;
+      this.prev[j] = clamp(p, this.lower[j] as number, this.upper[j] as number);
+      this.prevVelocity[j] = velocity ? (velocity[j] as number) : 0;
+      if (!this.velocityAllowed(j)) this.prevVelocity[j] = 0;
     }
     this.seeded = true;
   }
@@ -259,6 +265,9 @@ export class SafetyFilter {
     report.nonFinite = 0;
     const timed = dt > 0 && dt < Number.POSITIVE_INFINITY;
     const step = this.maxStep;
+    // Doubles travel through typed arrays, never as arguments of calls that V8 might not
+    // inline (those box them: an allocation per call).
+    const iv = this.iv;
     for (let j = 0; j < n; j++) {
       const p = this.prev[j] as number;
       const v = this.prevVelocity[j] as number;
@@ -272,55 +281,75 @@ export class SafetyFilter {
       // (b) position.
       const limitLo = this.lower[j] as number;
       const limitHi = this.upper[j] as number;
-      this.lo = limitLo;
-      this.hi = limitHi;
-      this.loRule = POSITION;
-      this.hiRule = POSITION;
+      iv[LO] = limitLo;
+      iv[HI] = limitHi;
+      this.rules[LO] = POSITION;
+      this.rules[HI] = POSITION;
       // (c) step from the measured state.
       let m = Number.NaN;
       if (measured) {
         m = measured[j] as number;
-        if (Number.isFinite(m)) this.narrow(m - step, m + step, STEP);
-        else report.nonFinite++;
+        if (Number.isFinite(m)) {
+          iv[A] = m - step;
+          iv[B] = m + step;
+          this.narrow(STEP);
+        } else {
+          report.nonFinite++;
+        }
       }
       if (timed) {
         // (d) velocity.
         const vmax = this.maxVelocity[j] as number;
-        if (vmax < Number.POSITIVE_INFINITY) this.narrow(p - vmax * dt, p + vmax * dt, VELOCITY);
+        if (vmax < Number.POSITIVE_INFINITY) {
+          iv[A] = p - vmax * dt;
+          iv[B] = p + vmax * dt;
+          this.narrow(VELOCITY);
+        }
         // (e) acceleration; braking before the position limits; braking before the edges of
-        // the step window.
+        // the step window. Braking toward a bound at distance d allows at most
+        // 2d / (1 + √(1 + 2d/(amax·dt²))) this tick (see the top of this file).
         const amax = this.maxAcceleration[j] as number;
         if (amax < Number.POSITIVE_INFINITY) {
-          const reach = amax * dt * dt;
-          this.narrow(p + v * dt - reach, p + v * dt + reach, ACCELERATION);
-          this.narrow(
-            p - brakingDistance(p - limitLo, reach),
-            p + brakingDistance(limitHi - p, reach),
-            ACCELERATION,
-          );
+          const reach = Math.max(amax * dt * dt, Number.MIN_VALUE);
+          iv[A] = p + v * dt - reach;
+          iv[B] = p + v * dt + reach;
+          this.narrow(ACCELERATION);
+          const down = p - limitLo;
+          const up = limitHi - p;
+          iv[A] =
+            down < Number.POSITIVE_INFINITY
+              ? p - (2 * down) / (1 + Math.sqrt(1 + (2 * down) / reach))
+              : Number.NEGATIVE_INFINITY;
+          iv[B] =
+            up < Number.POSITIVE_INFINITY
+              ? p + (2 * up) / (1 + Math.sqrt(1 + (2 * up) / reach))
+              : Number.POSITIVE_INFINITY;
+          this.narrow(ACCELERATION);
           if (Number.isFinite(m) && step < Number.POSITIVE_INFINITY) {
-            this.narrow(
-              p - brakingDistance(Math.max(0, p - (m - step)), reach),
-              p + brakingDistance(Math.max(0, m + step - p), reach),
-              STEP,
-            );
+            const behind = Math.max(0, p - (m - step));
+            const ahead = Math.max(0, m + step - p);
+            iv[A] = p - (2 * behind) / (1 + Math.sqrt(1 + (2 * behind) / reach));
+            iv[B] = p + (2 * ahead) / (1 + Math.sqrt(1 + (2 * ahead) / reach));
+            this.narrow(STEP);
           }
         }
       } else {
         // No time has passed: hold (as far as the rules above allow).
-        this.narrow(p, p, VELOCITY);
+        iv[A] = p;
+        iv[B] = p;
+        this.narrow(VELOCITY);
       }
-      const lo = this.lo;
-      const hi = this.hi;
+      const lo = iv[LO] as number;
+      const hi = iv[HI] as number;
       this.low[j] = lo;
       this.high[j] = hi;
       let y = x;
       if (x < lo) {
         y = lo;
-        this.count(this.loRule);
+        this.count(this.rules[LO] as number);
       } else if (x > hi) {
         y = hi;
-        this.count(this.hiRule);
+        this.count(this.rules[HI] as number);
       }
       out[j] = y;
       if (y !== original) report.clamped = true;
@@ -329,10 +358,15 @@ export class SafetyFilter {
     // (f) workspace.
     const fk = this.fk;
     if (fk) {
-      const distance = this.boxDistance(fk.endEffectorPosition(out, this.ee));
-      if (distance > 0 && distance > this.boxDistance(fk.endEffectorPosition(this.prev, this.ee))) {
+      this.measureBox(fk.endEffectorPosition(out, this.ee), 0);
+      const outside = (this.distance[0] as number) > 0;
+      if (outside) this.measureBox(fk.endEffectorPosition(this.prev, this.ee), 1);
+      if (outside && (this.distance[0] as number) > (this.distance[1] as number)) {
         for (let j = 0; j < n; j++) {
-          out[j] = clamp(this.prev[j] as number, this.low[j] as number, this.high[j] as number);
+          const p = this.prev[j] as number;
+          const lo = this.low[j] as number;
+          const hi = this.high[j] as number;
+          out[j] = p < lo ? lo : p > hi ? hi : p;
         }
         report.workspace++;
         report.clamped = true;
@@ -342,12 +376,14 @@ export class SafetyFilter {
     for (let j = 0; j < n; j++) {
       const y = out[j] as number;
       if (timed) {
-        const velocity = (y - (this.prev[j] as number)) / dt;
+        this.prevVelocity[j] = (y - (this.prev[j] as number)) / dt;
+        this.prev[j] = y;
         // A velocity beyond what the limits allow comes from a jump that rule (c) forced
         // (the measured state moved away): restart that joint's velocity state from rest.
-        this.prevVelocity[j] = this.velocityAllowed(j, y, velocity) ? velocity : 0;
+        if (!this.velocityAllowed(j)) this.prevVelocity[j] = 0;
+      } else {
+        this.prev[j] = y;
       }
-      this.prev[j] = y;
     }
     return report;
   }
@@ -377,30 +413,37 @@ export class SafetyFilter {
           report.position++;
         }
       }
-      if (finite && this.fk && this.boxDistance(this.fk.endEffectorPosition(q, this.ee)) > 0) {
-        report.workspace++;
+      if (finite && this.fk) {
+        this.measureBox(this.fk.endEffectorPosition(q, this.ee), 0);
+        if ((this.distance[0] as number) > 0) report.workspace++;
       }
     }
     report.clamped = violationCount(report) > 0;
     return report;
   }
 
-  /** Intersects the current interval with [a, b]; if they do not meet, the current wins. */
-  private narrow(a: number, b: number, rule: number): void {
-    if (a > this.hi) {
-      this.lo = this.hi;
-      this.loRule = this.hiRule;
-    } else if (b < this.lo) {
-      this.hi = this.lo;
-      this.hiRule = this.loRule;
+  /**
+   * Intersects the interval [iv[LO], iv[HI]] with [iv[A], iv[B]]; if they do not meet, the
+   * current interval wins and shrinks to its point nearest the other.
+   */
+  private narrow(rule: number): void {
+    const iv = this.iv;
+    const a = iv[A] as number;
+    const b = iv[B] as number;
+    if (a > (iv[HI] as number)) {
+      iv[LO] = iv[HI] as number;
+      this.rules[LO] = this.rules[HI] as number;
+    } else if (b < (iv[LO] as number)) {
+      iv[HI] = iv[LO] as number;
+      this.rules[HI] = this.rules[LO] as number;
     } else {
-      if (a > this.lo) {
-        this.lo = a;
-        this.loRule = rule;
+      if (a > (iv[LO] as number)) {
+        iv[LO] = a;
+        this.rules[LO] = rule;
       }
-      if (b < this.hi) {
-        this.hi = b;
-        this.hiRule = rule;
+      if (b < (iv[HI] as number)) {
+        iv[HI] = b;
+        this.rules[HI] = rule;
       }
     }
   }
@@ -414,10 +457,14 @@ export class SafetyFilter {
   }
 
   /**
-   * Whether velocity v at position q is within what the limits allow: |v| ≤ vmax and the
-   * braking bound v² ≤ 2·amax·d toward either position limit (a rounding's slack).
+   * Whether the velocity state of joint j (at its previous command) is within what the
+   * limits allow: |v| ≤ vmax and the braking bound v² ≤ 2·amax·d toward either position
+   * limit (with a rounding's slack).
    */
-  private velocityAllowed(j: number, q: number, v: number): boolean {
+  private velocityAllowed(j: number): boolean {
+    const q = this.prev[j] as number;
+    const v = this.prevVelocity[j] as number;
+    if (!Number.isFinite(v)) return false;
     const vmax = this.maxVelocity[j] as number;
     const amax = this.maxAcceleration[j] as number;
     const braking = amax < Number.POSITIVE_INFINITY;
@@ -425,35 +472,20 @@ export class SafetyFilter {
     const toLower = Math.max(0, q - (this.lower[j] as number));
     const up = braking ? Math.min(vmax, Math.sqrt(2 * amax * toUpper)) : vmax;
     const down = braking ? Math.min(vmax, Math.sqrt(2 * amax * toLower)) : vmax;
-    const slack = 1e-6 * (vmax < Number.POSITIVE_INFINITY ? Math.max(1, vmax) : 1);
+    const slack = 1e-9 * (vmax < Number.POSITIVE_INFINITY ? Math.max(1, vmax) : 1);
     return v <= up + slack && v >= -down - slack;
   }
 
-  /** Euclidean distance from p to the workspace box (0 inside). */
-  private boxDistance(p: Float64Array): number {
+  /** Distance from p to the workspace box (0 inside, ∞ for a non-finite p) into distance[slot]. */
+  private measureBox(p: Float64Array, slot: number): void {
     let sum = 0;
     for (let k = 0; k < 3; k++) {
       const x = p[k] as number;
-      const below = (this.boxMin[k] as number) - x;
-      const above = x - (this.boxMax[k] as number);
-      const d = Math.max(below, above, 0);
+      const d = Math.max((this.boxMin[k] as number) - x, x - (this.boxMax[k] as number), 0);
       sum += d * d;
     }
-    // A non-finite position counts as outside.
-    return Number.isFinite(sum) ? Math.sqrt(sum) : Number.POSITIVE_INFINITY;
+    this.distance[slot] = Number.isFinite(sum) ? Math.sqrt(sum) : Number.POSITIVE_INFINITY;
   }
-}
-
-/**
- * How far a joint may move this tick toward a bound `distance` away and still stop before
- * it at the acceleration limit, whatever the later tick periods: the displacement v'·dt with
- * v'² = 2·amax·(distance − v'·dt), i.e. 2·distance / (1 + √(1 + 2·distance/(amax·dt²))).
- * `reach` is amax·dt².
- */
-function brakingDistance(distance: number, reach: number): number {
-  if (!(distance < Number.POSITIVE_INFINITY)) return Number.POSITIVE_INFINITY;
-  if (!(distance > 0)) return 0;
-  return (2 * distance) / (1 + Math.sqrt(1 + (2 * distance) / reach));
 }
 
 function clamp(value: number, lo: number, hi: number): number {

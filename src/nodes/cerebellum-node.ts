@@ -133,6 +133,7 @@ export class CerebellumNode {
       },
       rateHz: c.rate_hz,
       spinUs: c.spin_us,
+      sinkRateHz: c.sink_rate_hz,
       epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
       // No joint-state source yet (robots and the simulator bring one): start at rest in
       // the middle of the joint ranges, open loop.

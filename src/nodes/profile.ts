@@ -82,6 +82,12 @@ const cerebellumSchema = z
     blending: blendingSchema.default({ policy: 'crossfade', window_s: 0.1 }),
     stopping_time_s: z.number().positive().default(0.5),
     state_rate_hz: z.number().positive().max(1000).default(50),
+    /**
+     * How often commands are handed from the control thread to the sinks (Hz); the control
+     * thread's own timing does not depend on it. Higher means fresher output and more
+     * wake-ups competing with the control thread for the cores.
+     */
+    sink_rate_hz: z.number().positive().max(1000).default(100),
     safety: safetySchema.prefault({}),
     output: outputSchema.default({ kind: 'none' }),
   })

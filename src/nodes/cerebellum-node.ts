@@ -1,6 +1,8 @@
+import { ChunkCorrector } from '../cerebellum/chunk-correction.js';
 import type { ControlCommand, ControlEvent, ControlStats } from '../cerebellum/control-protocol.js';
 import { ControlThread } from '../cerebellum/control-thread.js';
 import { loadJointLimits } from '../cerebellum/joint-limits.js';
+import { LearnedStage, LearnedStageError } from '../cerebellum/learned-stage.js';
 import type { JointLimits } from '../cerebellum/types.js';
 import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
 import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
@@ -36,6 +38,8 @@ export interface CerebellumDiagnostics {
   chunks_rejected: number;
   decode_errors: number;
   last_token_seq: number;
+  /** The learned stage, when the profile has one: provider, corrected chunks, fallbacks. */
+  learned?: { provider: string; corrected: number; fallbacks: number; last_error: string };
   /** Observation → chunk handed to the control thread, last packet (ms). */
   ingest_age_ms: number;
   link: Record<string, number>;
@@ -60,7 +64,9 @@ export class CerebellumNode {
   private readonly diagnostics: CerebellumDiagnostics;
   private stateTimer: NodeJS.Timeout | undefined;
   private readonly chunk: Float64Array;
+  private readonly corrected: Float64Array;
   private readonly sink: JsonLinesSink | undefined;
+  private correcting = false;
 
   private constructor(
     private readonly options: CerebellumNodeOptions,
@@ -68,8 +74,11 @@ export class CerebellumNode {
     readonly limits: JointLimits,
     private readonly control: ControlThread,
     readonly link: LinkClient,
+    private readonly corrector: ChunkCorrector | undefined,
+    learned: LearnedStage | undefined,
   ) {
     this.chunk = new Float64Array(spec.horizon * spec.dimensions.length);
+    this.corrected = new Float64Array(this.chunk.length);
     this.diagnostics = {
       mode: 'hold',
       estop_reason: '',
@@ -82,6 +91,9 @@ export class CerebellumNode {
       last_token_seq: -1,
       ingest_age_ms: Number.NaN,
       link: {},
+      ...(learned
+        ? { learned: { provider: learned.provider, corrected: 0, fallbacks: 0, last_error: '' } }
+        : {}),
     };
     const output = options.profile.cerebellum.output;
     this.sink = output.kind === 'record' ? new JsonLinesSink(output.path) : undefined;
@@ -148,7 +160,11 @@ export class CerebellumNode {
       insecure: profile.link.insecure,
       log: options.log,
     });
-    const node = new CerebellumNode(options, spec, limits, control, link);
+    const learned = c.learned_stage
+      ? await LearnedStage.load(c.learned_stage, spec, joints)
+      : undefined;
+    const corrector = learned ? new ChunkCorrector(learned, spec.horizon, spec.dt) : undefined;
+    const node = new CerebellumNode(options, spec, limits, control, link, corrector, learned);
     node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
     return node;
   }
@@ -197,12 +213,45 @@ export class CerebellumNode {
     }
     this.diagnostics.chunks_in++;
     this.diagnostics.ingest_age_ms = Number(epochNowNs() - packet.obs_stamp_ns) / 1e6;
-    this.control.send({
-      type: 'chunk',
-      seq: packet.seq,
-      obsNs: packet.obs_stamp_ns,
-      values: this.chunk,
-    });
+    if (this.corrector && !this.correcting) void this.correctAndSend(packet);
+    else
+      this.control.send({
+        type: 'chunk',
+        seq: packet.seq,
+        obsNs: packet.obs_stamp_ns,
+        values: this.chunk,
+      });
+  }
+
+  /**
+   * The learned stage corrects the chunk off the control thread; on any error the chunk goes
+   * as it came (the analytic path), counted and reported. Either way the control thread's
+   * safety filter is still the last stage.
+   */
+  private async correctAndSend(packet: TokensPacket): Promise<void> {
+    const learned = this.diagnostics.learned;
+    this.correcting = true;
+    // Its own copy: the next packet may be decoded into this.chunk while this one awaits.
+    const input = this.chunk.slice();
+    const start = this.lastCommand?.position ?? input.subarray(0, this.spec.dimensions.length);
+    let values: Float64Array = input;
+    try {
+      await this.corrector?.correct(input, start, this.corrected);
+      values = this.corrected;
+      if (learned) learned.corrected++;
+    } catch (err) {
+      if (!(err instanceof LearnedStageError)) throw err;
+      if (learned) {
+        learned.fallbacks++;
+        learned.last_error = err.message;
+      }
+      this.options.log.warn(
+        `learned stage failed, chunk ${packet.seq} runs uncorrected: ${err.message}`,
+      );
+    } finally {
+      this.correcting = false;
+    }
+    this.control.send({ type: 'chunk', seq: packet.seq, obsNs: packet.obs_stamp_ns, values });
   }
 
   private onCommand(command: ControlCommand): void {

@@ -89,6 +89,8 @@ const cerebellumSchema = z
      */
     sink_rate_hz: z.number().positive().max(1000).default(100),
     safety: safetySchema.prefault({}),
+    /** A learned correction stage package (models/learned-cerebellum); none by default. */
+    learned_stage: z.string().optional(),
     output: outputSchema.default({ kind: 'none' }),
   })
   .strict();
@@ -132,12 +134,13 @@ export function loadProfile(path: string): RobotProfile {
       ...(link.authorized_keys ? { authorized_keys: at(link.authorized_keys) } : {}),
       ...(link.server_key ? { server_key: at(link.server_key) } : {}),
     },
-    cerebellum:
-      raw.cerebellum.output.kind === 'record'
-        ? {
-            ...raw.cerebellum,
-            output: { ...raw.cerebellum.output, path: at(raw.cerebellum.output.path) },
-          }
-        : raw.cerebellum,
+    cerebellum: {
+      ...raw.cerebellum,
+      ...(raw.cerebellum.learned_stage ? { learned_stage: at(raw.cerebellum.learned_stage) } : {}),
+      output:
+        raw.cerebellum.output.kind === 'record'
+          ? { ...raw.cerebellum.output, path: at(raw.cerebellum.output.path) }
+          : raw.cerebellum.output,
+    },
   };
 }

@@ -15,7 +15,9 @@ import { armProfile } from '../helpers/profiles.js';
 const compiled = '../../dist/nodes/cerebellum-node.js';
 const { CerebellumNode } = (await import(compiled)) as { CerebellumNode: typeof Node };
 
-describe('e-stop from a link packet', () => {
+const root = join(import.meta.dirname, '../..');
+
+describe('cerebellum node', () => {
   let dir: string;
   const cleanup: (() => unknown)[] = [];
   afterEach(async () => {
@@ -70,5 +72,70 @@ describe('e-stop from a link packet', () => {
 
     server.publishEstop(false, 'test: operator reset');
     expect(await eventually(() => commands.at(-1)?.mode === 'run', 2000)).toBe(true);
+  });
+});
+
+describe('cerebellum node with a learned stage', () => {
+  let dir: string;
+  const cleanup: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runWith(stage: string) {
+    dir = mkdtempSync(join(tmpdir(), 'pons-learned-'));
+    const profile = loadProfile(armProfile(dir, { learned_stage: stage }));
+    const server = await LinkServer.open({
+      ...planarArmIdentity('brain'),
+      endpoints: { tokens: profile.link.tokens, state: profile.link.state },
+      log: memoryLog(),
+    });
+    cleanup.push(() => server.close());
+    const commands: ControlCommand[] = [];
+    const log = memoryLog();
+    const node = await CerebellumNode.start({
+      profile,
+      log,
+      link: { modelId: 'arm', software: 'test', log },
+      onCommand: (c) => commands.push(c),
+    });
+    cleanup.push(() => node.stop());
+    const tokenizer = tokenizerFor(node.spec);
+    const chunk = new Float64Array(24).fill(0.1);
+    const timer = setInterval(
+      () =>
+        server.publishTokens({
+          episode_id: 'e',
+          obs_stamp_ns: epochNowNs(),
+          tokens: tokenizer.encode(chunk),
+          timings_ms: {},
+        }),
+      50,
+    );
+    cleanup.push(() => clearInterval(timer));
+    expect(
+      await eventually(
+        () => (node.snapshot().chunks_in ?? 0) >= 5 && commands.at(-1)?.mode === 'run',
+        5000,
+      ),
+    ).toBe(true);
+    return { node, log };
+  }
+
+  it('corrects chunks with the bundled ONNX stage on the CPU', async () => {
+    const { node } = await runWith(join(root, 'models/learned-cerebellum'));
+    const learned = node.snapshot().learned;
+    expect(learned?.provider).toBe('cpu');
+    expect(learned?.corrected).toBeGreaterThan(0);
+    expect(learned?.fallbacks).toBe(0);
+  });
+
+  it('falls back to the analytic path, and says so, when the stage fails', async () => {
+    const { node, log } = await runWith(join(root, 'test/fixtures/learned-stage/nan-output'));
+    const learned = node.snapshot().learned;
+    expect(learned?.corrected).toBe(0);
+    expect(learned?.fallbacks).toBeGreaterThan(0);
+    expect(log.lines.some((l) => l.includes('runs uncorrected'))).toBe(true);
   });
 });

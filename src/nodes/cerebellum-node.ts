@@ -6,6 +6,7 @@ import { LearnedStage, LearnedStageError } from '../cerebellum/learned-stage.js'
 import type { JointLimits } from '../cerebellum/types.js';
 import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
 import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
+import { CerebellumRos } from '../ros/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { epochNowNs, InputError, type TokensPacket } from '../wire/index.js';
 import { JsonLinesSink } from './json-lines-sink.js';
@@ -59,6 +60,12 @@ function specJoints(spec: ActionSpec, source: string): string[] {
   return spec.dimensions.map((d) => d.name);
 }
 
+function prefixed(prefix: string, values: object): Record<string, string | number> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v as string | number]),
+  );
+}
+
 export class CerebellumNode {
   private lastCommand: ControlCommand | undefined;
   private readonly diagnostics: CerebellumDiagnostics;
@@ -67,6 +74,7 @@ export class CerebellumNode {
   private readonly corrected: Float64Array;
   private readonly sink: JsonLinesSink | undefined;
   private correcting = false;
+  private diagnosticsTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: CerebellumNodeOptions,
@@ -76,6 +84,7 @@ export class CerebellumNode {
     readonly link: LinkClient,
     private readonly corrector: ChunkCorrector | undefined,
     learned: LearnedStage | undefined,
+    private readonly ros: CerebellumRos | undefined,
   ) {
     this.chunk = new Float64Array(spec.horizon * spec.dimensions.length);
     this.corrected = new Float64Array(this.chunk.length);
@@ -102,6 +111,11 @@ export class CerebellumNode {
     link.onEstop((e) => (e.engage ? this.estop(e.reason) : this.reset()));
     control.onCommand((command) => this.onCommand(command));
     control.onEvent((event) => this.onEvent(event));
+    if (ros) {
+      ros.onJointState((position) => control.send({ type: 'measured', position }));
+      ros.onEstop((engage) => (engage ? this.estop('ROS e-stop topic') : this.reset()));
+      this.diagnosticsTimer = setInterval(() => this.publishDiagnostics(), 1000);
+    }
   }
 
   static async start(options: CerebellumNodeOptions): Promise<CerebellumNode> {
@@ -115,6 +129,22 @@ export class CerebellumNode {
     });
     const c = profile.cerebellum;
     const safety = c.safety;
+    const output = c.output;
+    // ROS first: where ROS 2 is absent this fails at once, with one line saying how to fix it.
+    const ros =
+      output.kind === 'ros'
+        ? await CerebellumRos.open({
+            nodeName: 'pons_cerebellum',
+            joints,
+            command: output.command,
+            trajectoryTopic: output.trajectory_topic,
+            forwardTopic: output.forward_topic,
+            jointStatesTopic: output.joint_states_topic,
+            estopTopic: output.estop_topic,
+            diagnosticsTopic: output.diagnostics_topic,
+            pointTimeNs: BigInt(Math.round((1e9 / c.rate_hz) * output.decimation)),
+          })
+        : undefined;
     const control = ControlThread.start({
       controller: {
         horizon: spec.horizon,
@@ -147,9 +177,11 @@ export class CerebellumNode {
       spinUs: c.spin_us,
       sinkRateHz: c.sink_rate_hz,
       epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
-      // No joint-state source yet (robots and the simulator bring one): start at rest in
-      // the middle of the joint ranges, open loop.
-      initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2),
+      // With a robot, the controller starts from its first measured joint state. Without
+      // one (record or no output) it runs open loop from rest mid-range.
+      ...(ros
+        ? {}
+        : { initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2) }),
     });
     const link = await LinkClient.open({
       ...options.link,
@@ -164,7 +196,7 @@ export class CerebellumNode {
       ? await LearnedStage.load(c.learned_stage, spec, joints)
       : undefined;
     const corrector = learned ? new ChunkCorrector(learned, spec.horizon, spec.dt) : undefined;
-    const node = new CerebellumNode(options, spec, limits, control, link, corrector, learned);
+    const node = new CerebellumNode(options, spec, limits, control, link, corrector, learned, ros);
     node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
     return node;
   }
@@ -191,10 +223,12 @@ export class CerebellumNode {
       setTimeout(resolve, this.options.profile.cerebellum.stopping_time_s * 1000 + 50),
     );
     clearInterval(this.stateTimer);
+    clearInterval(this.diagnosticsTimer);
     this.sendState();
     const stats = await this.control.stop();
     this.link.close();
     await this.sink?.close();
+    await this.ros?.close();
     return stats;
   }
 
@@ -268,7 +302,27 @@ export class CerebellumNode {
       velocity: command.velocity,
       clamped: command.clamped,
     });
+    const output = this.options.profile.cerebellum.output;
+    if (this.ros && output.kind === 'ros' && command.index % output.decimation === 0) {
+      this.ros.publishCommand(command.position, command.velocity);
+    }
     this.options.onCommand?.(command);
+  }
+
+  private publishDiagnostics(): void {
+    const d = this.snapshot();
+    const level = d.mode === 'run' ? 'ok' : d.mode === 'hold' ? 'warn' : 'error';
+    const { link, learned, ...fields } = d;
+    this.ros?.publishDiagnostics({
+      level,
+      name: 'pons_cerebellum: control',
+      message: d.estop_reason ? `${d.mode}: ${d.estop_reason}` : d.mode,
+      values: {
+        ...fields,
+        ...prefixed('link_', link),
+        ...(learned ? prefixed('learned_', learned) : {}),
+      },
+    });
   }
 
   private onEvent(event: ControlEvent): void {

@@ -73,6 +73,13 @@ const outputSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+type RosOutput = Extract<z.infer<typeof outputSchema>, { kind: 'ros' }>;
+
+/** The ROS output with every default, for `--output ros` on a profile that names none. */
+export function rosOutputDefaults(): RosOutput {
+  return outputSchema.parse({ kind: 'ros' }) as RosOutput;
+}
+
 const cerebellumSchema = z
   .object({
     rate_hz: z.number().min(100).max(1000).default(500),

@@ -1,3 +1,4 @@
+export * from './cerebellum-io.js';
 export * from './definitions.js';
 export * from './messages.js';
 export * from './pons-msgs.js';

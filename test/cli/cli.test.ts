@@ -40,6 +40,9 @@ describe('pons --help', () => {
     [['link'], 'pons link'],
     [['link', 'serve'], 'pons link serve'],
     [['link', 'listen'], 'pons link listen'],
+    [['cerebellum'], 'pons cerebellum'],
+    [['bench', 'cerebellum'], 'pons bench cerebellum'],
+    [['bench', 'wire'], 'pons bench wire'],
     [['bench'], 'pons bench'],
     [['bench', 'link'], 'pons bench link'],
     [['keygen'], 'pons keygen'],
@@ -183,6 +186,17 @@ describe('pons link refusals', () => {
     const lines = stderrLines(result);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('--authorized-keys');
+    expectNoStackTrace(result.stderr);
+  });
+});
+
+describe('pons cerebellum without ROS 2', () => {
+  it('--output ros fails at once with one line saying how to fix it', () => {
+    const result = pons('cerebellum', '--output', 'ros', '--duration', '1');
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ROS 2 is not available: source \/opt\/ros\/.*setup\.bash/);
     expectNoStackTrace(result.stderr);
   });
 });

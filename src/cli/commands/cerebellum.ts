@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
-import { loadProfile } from '../../nodes/profile.js';
+import { loadProfile, rosOutputDefaults } from '../../nodes/profile.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
 interface CerebellumFlags {
   config: string;
+  output?: 'none' | 'record' | 'ros';
   record?: string;
   duration?: string;
   json?: boolean;
@@ -24,14 +25,20 @@ export function registerCerebellum(program: Command): void {
       'write every command as a JSON line (overrides the profile output)',
     )
     .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
+    .option(
+      '--output <kind>',
+      'none | record | ros (overrides the profile output; record needs --record)',
+    )
     .option('--json', 'print diagnostics as JSON lines every second')
+    // A launch file passes `--ros-args …` after the pons flags; rcl reads them from argv.
+    .allowUnknownOption()
+    .allowExcessArguments()
     .action(async (flags: CerebellumFlags) => {
       const profile = loadProfile(flags.config);
       if (flags.record) profile.cerebellum.output = { kind: 'record', path: flags.record };
-      if (profile.cerebellum.output.kind === 'ros') {
-        throw new Error(
-          'output kind ros: not wired into `pons cerebellum` yet; use record or none',
-        );
+      if (flags.output === 'none') profile.cerebellum.output = { kind: 'none' };
+      else if (flags.output === 'ros' && profile.cerebellum.output.kind !== 'ros') {
+        profile.cerebellum.output = rosOutputDefaults();
       }
       const { link } = profile;
       const curve =

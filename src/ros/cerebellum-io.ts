@@ -1,0 +1,133 @@
+import {
+  type boolMsg,
+  type DiagnosticStatusInput,
+  diagnosticArrayMsg,
+  float64MultiArrayMsg,
+  jointTrajectoryMsg,
+  ROS_TYPES,
+} from './messages.js';
+import { QOS_PROFILES, toRclnodejsQos } from './qos.js';
+import { loadRclnodejs, type RclNode, type Rclnodejs, type RclPublisher } from './rclnodejs.js';
+
+/**
+ * The cerebellum's ROS 2 side: commands out (JointTrajectory to a JointTrajectoryController
+ * or Float64MultiArray to a forward_command_controller), joint states and an e-stop Bool
+ * in, diagnostics out. Header stamps are the node's ROS time, so `use_sim_time` is honoured.
+ * Kept thin on purpose: it only maps messages; everything it maps is built and checked by
+ * messages.ts, which the tests serialize against the official definitions.
+ */
+export interface CerebellumRosOptions {
+  nodeName: string;
+  joints: readonly string[];
+  command: 'trajectory' | 'forward';
+  trajectoryTopic: string;
+  forwardTopic: string;
+  jointStatesTopic: string;
+  estopTopic: string;
+  diagnosticsTopic: string;
+  /** time_from_start of the single point of each streamed trajectory (ns). */
+  pointTimeNs: bigint;
+}
+
+interface JointStateIn {
+  name: string[];
+  position: ArrayLike<number>;
+}
+
+export class CerebellumRos {
+  private readonly command: RclPublisher;
+  private readonly diagnostics: RclPublisher;
+  private readonly index: Map<string, number>;
+  private readonly measured: Float64Array;
+  /** Joint-state messages that did not name every controlled joint. */
+  incompleteJointStates = 0;
+
+  private constructor(
+    private readonly rcl: Rclnodejs,
+    private readonly node: RclNode,
+    private readonly options: CerebellumRosOptions,
+  ) {
+    const reliable = toRclnodejsQos(QOS_PROFILES.reliable, rcl.QoS);
+    this.command =
+      options.command === 'trajectory'
+        ? node.createPublisher(ROS_TYPES.jointTrajectory, options.trajectoryTopic, {
+            qos: reliable,
+          })
+        : node.createPublisher(ROS_TYPES.float64MultiArray, options.forwardTopic, {
+            qos: reliable,
+          });
+    this.diagnostics = node.createPublisher(ROS_TYPES.diagnosticArray, options.diagnosticsTopic, {
+      qos: reliable,
+    });
+    this.index = new Map(options.joints.map((name, i) => [name, i]));
+    this.measured = new Float64Array(options.joints.length);
+  }
+
+  /** Throws RosUnavailableError (one line saying how to fix it) where ROS 2 is absent. */
+  static async open(options: CerebellumRosOptions): Promise<CerebellumRos> {
+    const rcl = await loadRclnodejs();
+    await rcl.init();
+    const node = new rcl.Node(options.nodeName);
+    const io = new CerebellumRos(rcl, node, options);
+    node.spin();
+    return io;
+  }
+
+  /** Joint states in the controller's joint order; messages missing a joint are counted, not used. */
+  onJointState(handler: (position: Float64Array) => void): void {
+    const qos = toRclnodejsQos(QOS_PROFILES.sensor_data, this.rcl.QoS);
+    this.node.createSubscription(
+      ROS_TYPES.jointState,
+      this.options.jointStatesTopic,
+      { qos },
+      (message) => {
+        const m = message as JointStateIn;
+        let found = 0;
+        m.name.forEach((name, i) => {
+          const j = this.index.get(name);
+          if (j !== undefined && i < m.position.length) {
+            this.measured[j] = m.position[i] as number;
+            found++;
+          }
+        });
+        if (found === this.options.joints.length) handler(this.measured);
+        else this.incompleteJointStates++;
+      },
+    );
+  }
+
+  /** `true` engages the e-stop; `false` is the explicit reset. */
+  onEstop(handler: (engage: boolean) => void): void {
+    const qos = toRclnodejsQos(QOS_PROFILES.reliable, this.rcl.QoS);
+    this.node.createSubscription(ROS_TYPES.bool, this.options.estopTopic, { qos }, (message) =>
+      handler((message as ReturnType<typeof boolMsg>).data),
+    );
+  }
+
+  publishCommand(position: ArrayLike<number>, velocity: ArrayLike<number>): void {
+    if (this.options.command === 'forward') {
+      this.command.publish(float64MultiArrayMsg(position, 'joints', this.options.joints.length));
+      return;
+    }
+    this.command.publish(
+      jointTrajectoryMsg({
+        stampNs: this.node.now().nanoseconds,
+        jointNames: this.options.joints,
+        points: [
+          { positions: position, velocities: velocity, timeFromStartNs: this.options.pointTimeNs },
+        ],
+      }),
+    );
+  }
+
+  publishDiagnostics(status: DiagnosticStatusInput): void {
+    this.diagnostics.publish(
+      diagnosticArrayMsg({ stampNs: this.node.now().nanoseconds, status: [status] }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.node.destroy();
+    await this.rcl.shutdown();
+  }
+}

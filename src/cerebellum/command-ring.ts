@@ -10,7 +10,7 @@ import type { ControllerMode } from './types.js';
  * main thread falls more than a ring behind, the oldest commands are overwritten and
  * counted as missed by the reader: the control loop never waits for it.
  *
- * Slot layout (float64): index, due time (ms from tick 0), mode, chunk seq, clamped,
+ * Slot layout (float64): index, due time (ms from tick 0), mode, chunk seq, correction,
  * then J positions and J velocities.
  */
 const MODES: readonly ControllerMode[] = ['run', 'hold', 'estop'];
@@ -21,7 +21,8 @@ export interface RingCommand {
   dueMs: number;
   mode: ControllerMode;
   chunkSeq: number;
-  clamped: boolean;
+  /** Largest change the safety filter made to this command (rad or m). */
+  correction: number;
   position: Float64Array;
   velocity: Float64Array;
 }
@@ -51,7 +52,7 @@ export class CommandRing {
     dueMs: number,
     mode: ControllerMode,
     chunkSeq: number,
-    clamped: boolean,
+    correction: number,
     position: Float64Array,
     velocity: Float64Array,
   ): void {
@@ -62,7 +63,7 @@ export class CommandRing {
     d[base + 1] = dueMs;
     d[base + 2] = MODES.indexOf(mode);
     d[base + 3] = chunkSeq;
-    d[base + 4] = clamped ? 1 : 0;
+    d[base + 4] = correction;
     d.set(position, base + HEADER);
     d.set(velocity, base + HEADER + this.joints);
     Atomics.store(this.counter, 0, written + 1);
@@ -88,7 +89,7 @@ export class CommandRing {
       dueMs: d[base + 1] as number,
       mode: MODES[d[base + 2] as number] ?? 'hold',
       chunkSeq: d[base + 3] as number,
-      clamped: d[base + 4] === 1,
+      correction: d[base + 4] as number,
       position: d.slice(base + HEADER, base + HEADER + this.joints),
       velocity: d.slice(base + HEADER + this.joints, base + HEADER + 2 * this.joints),
     };

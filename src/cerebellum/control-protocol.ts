@@ -36,7 +36,8 @@ export interface ControlCommand {
   velocity: Float64Array;
   mode: ControllerMode;
   chunkSeq: number;
-  clamped: boolean;
+  /** Largest change the safety filter made to this command (rad or m). */
+  correction: number;
 }
 
 /** Sent once when the loop starts: epoch ns at which tick 0 is due. */

@@ -114,7 +114,7 @@ export class ControlThread {
         velocity: c.velocity,
         mode: c.mode,
         chunkSeq: c.chunkSeq,
-        clamped: c.clamped,
+        correction: c.correction,
       });
     }
   }

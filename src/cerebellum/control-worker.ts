@@ -46,6 +46,7 @@ const out: TickOutput = {
   mode: 'hold',
   chunkSeq: -1,
   report: undefined,
+  correction: 0,
 };
 const lateNs = new Float64Array(Math.min(config.maxTicks ?? 1_000_000, 10_000_000));
 let ticks = 0;
@@ -99,6 +100,7 @@ function warmUp(): void {
     mode: 'hold',
     chunkSeq: -1,
     report: undefined,
+    correction: 0,
   };
   const { horizon } = config.controller;
   const chunk = new Float64Array(horizon * joints);
@@ -109,7 +111,7 @@ function warmUp(): void {
     const t = i * 0.001;
     if (i % 100 === 0) c.ingest(i, t, chunk, t);
     if (i === 4000) c.estop('warm-up');
-    if (c.tick(t, o)) scratch.write(i, t, o.mode, o.chunkSeq, false, o.position, o.velocity);
+    if (c.tick(t, o)) scratch.write(i, t, o.mode, o.chunkSeq, o.correction, o.position, o.velocity);
   }
 }
 
@@ -128,7 +130,7 @@ while (!stopping) {
       tick.dueMs - startMs,
       out.mode,
       out.chunkSeq,
-      out.report?.clamped ?? false,
+      out.correction,
       out.position,
       out.velocity,
     );

@@ -1,5 +1,6 @@
 import type { Interpolation } from './interpolation.js';
 import { type Blending, ChunkScheduler } from './scheduler.js';
+import { ChunkSmoother } from './smoothing.js';
 import type { ControllerMode, SafetyReport } from './types.js';
 
 /** What the controller needs of the safety filter (src/cerebellum/safety.ts). */
@@ -26,6 +27,13 @@ export interface ControllerOptions {
   maxAcceleration: Float64Array;
   /** Refuse a whole chunk when any step violates the limits (safety `onViolation: reject`). */
   rejectViolatingChunks: boolean;
+  /** Degree of the least-squares polynomial each chunk is smoothed to; none when absent. */
+  smoothingDegree?: number;
+  /**
+   * Bandwidth (Hz) of the tracker between the chunk and the safety filter; when absent the
+   * chunk's value is handed to the filter as it is.
+   */
+  trackingBandwidthHz?: number;
 }
 
 export type IngestResult = 'accepted' | 'expired' | 'rejected' | 'estopped';
@@ -37,6 +45,8 @@ export interface TickOutput {
   /** Sequence of the newest chunk in use, -1 when none. */
   chunkSeq: number;
   report: SafetyReport | undefined;
+  /** Largest |command − target| over the joints: how far the safety filter moved it. */
+  correction: number;
 }
 
 /**
@@ -46,11 +56,15 @@ export interface TickOutput {
  */
 export class Controller {
   private readonly scheduler: ChunkScheduler;
+  private readonly smoother: ChunkSmoother | undefined;
+  private readonly incoming: Float64Array;
   private readonly target: Float64Array;
   private readonly last: Float64Array;
   private readonly velocity: Float64Array;
   private readonly brake: Float64Array;
   private readonly measured: Float64Array;
+  private readonly previousTarget: Float64Array;
+  private hasPreviousTarget = false;
   private hasMeasured = false;
   private initialized = false;
   private currentMode: ControllerMode = 'hold';
@@ -69,11 +83,17 @@ export class Controller {
       options.interpolation,
       options.blending,
     );
+    this.smoother =
+      options.smoothingDegree === undefined
+        ? undefined
+        : new ChunkSmoother(options.horizon, joints, options.smoothingDegree);
+    this.incoming = new Float64Array(options.horizon * joints);
     this.target = new Float64Array(joints);
     this.last = new Float64Array(joints);
     this.velocity = new Float64Array(joints);
     this.brake = new Float64Array(joints);
     this.measured = new Float64Array(joints);
+    this.previousTarget = new Float64Array(joints);
   }
 
   get mode(): ControllerMode {
@@ -107,7 +127,13 @@ export class Controller {
       const report = this.safety.checkChunk(values);
       if (report.clamped) return 'rejected';
     }
-    return this.scheduler.ingest(seq, start, values, now) ? 'accepted' : 'expired';
+    let chunk = values;
+    if (this.smoother) {
+      this.incoming.set(values);
+      this.smoother.smooth(this.incoming);
+      chunk = this.incoming;
+    }
+    return this.scheduler.ingest(seq, start, chunk, now) ? 'accepted' : 'expired';
   }
 
   /** Latches HOLD with a braking stop until `reset()`. */
@@ -133,7 +159,10 @@ export class Controller {
     const covered = this.currentMode !== 'estop' && this.scheduler.sample(t, this.target);
     if (covered) {
       this.currentMode = 'run';
+      if (dt > 0 && this.options.trackingBandwidthHz !== undefined)
+        this.track(dt, this.options.trackingBandwidthHz);
     } else {
+      this.hasPreviousTarget = false;
       if (this.currentMode === 'run') {
         this.currentMode = 'hold';
         this.beginBraking();
@@ -147,6 +176,7 @@ export class Controller {
       out.position.set(this.last);
       out.velocity.fill(0);
       out.report = undefined;
+      out.correction = 0;
       return true;
     }
     out.report = this.safety.filter(
@@ -155,13 +185,38 @@ export class Controller {
       dt,
       out.position,
     );
+    out.correction = 0;
     for (let j = 0; j < this.options.joints; j++) {
+      const moved = Math.abs((out.position[j] as number) - (this.target[j] as number));
+      if (moved > out.correction) out.correction = moved;
       const v = ((out.position[j] as number) - (this.last[j] as number)) / dt;
       this.velocity[j] = v;
       out.velocity[j] = v;
     }
     this.last.set(out.position);
     return true;
+  }
+
+  /**
+   * A critically damped second-order tracker with velocity feed-forward: the command
+   * accelerates toward the chunk's position and velocity (ω² on the position error, 2ω on
+   * the velocity error), so it joins a chunk from wherever the arm is without overshoot
+   * and then follows it with no steady lag. Without it the safety filter alone would be
+   * the tracker: clamping toward a target it lags overshoots and rings for seconds. The
+   * filter still bounds whatever this asks for.
+   */
+  private track(dt: number, bandwidthHz: number): void {
+    const w = 2 * Math.PI * bandwidthHz;
+    for (let j = 0; j < this.options.joints; j++) {
+      const x = this.target[j] as number;
+      const vTarget = this.hasPreviousTarget ? (x - (this.previousTarget[j] as number)) / dt : 0;
+      this.previousTarget[j] = x;
+      const last = this.last[j] as number;
+      const v = this.velocity[j] as number;
+      const a = w * w * (x - last) + 2 * w * (vTarget - v);
+      this.target[j] = last + (v + a * dt) * dt;
+    }
+    this.hasPreviousTarget = true;
   }
 
   /** Deceleration per joint that stops the current velocity in the stopping time. */

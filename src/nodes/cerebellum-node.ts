@@ -33,7 +33,9 @@ export interface CerebellumDiagnostics {
   mode: string;
   estop_reason: string;
   commands: number;
+  /** Commands the safety filter moved by more than 1 mrad (or 1 mm), and the most it moved one. */
   clamped: number;
+  max_correction: number;
   chunks_in: number;
   chunks_expired: number;
   chunks_rejected: number;
@@ -59,6 +61,12 @@ function specJoints(spec: ActionSpec, source: string): string[] {
   });
   return spec.dimensions.map((d) => d.name);
 }
+
+/**
+ * A safety-filter change worth counting. Smaller ones are the filter shaving a smooth
+ * target to the acceleration limit, tick by tick, which is its normal work.
+ */
+const SIGNIFICANT_CORRECTION = 1e-3;
 
 function prefixed(prefix: string, values: object): Record<string, string | number> {
   return Object.fromEntries(
@@ -93,6 +101,7 @@ export class CerebellumNode {
       estop_reason: '',
       commands: 0,
       clamped: 0,
+      max_correction: 0,
       chunks_in: 0,
       chunks_expired: 0,
       chunks_rejected: 0,
@@ -160,6 +169,10 @@ export class CerebellumNode {
         stoppingTimeS: c.stopping_time_s,
         maxAcceleration: Array.from(limits.maxAcceleration),
         rejectViolatingChunks: safety.on_violation === 'reject',
+        ...(c.smoothing_degree === null ? {} : { smoothingDegree: c.smoothing_degree }),
+        ...(c.tracking_bandwidth_hz === null
+          ? {}
+          : { trackingBandwidthHz: c.tracking_bandwidth_hz }),
       },
       safety: {
         limits,
@@ -291,7 +304,9 @@ export class CerebellumNode {
   private onCommand(command: ControlCommand): void {
     this.lastCommand = command;
     this.diagnostics.commands++;
-    if (command.clamped) this.diagnostics.clamped++;
+    if (command.correction > SIGNIFICANT_CORRECTION) this.diagnostics.clamped++;
+    if (command.correction > this.diagnostics.max_correction)
+      this.diagnostics.max_correction = command.correction;
     this.diagnostics.mode = command.mode;
     if (command.chunkSeq >= 0) this.diagnostics.last_token_seq = command.chunkSeq;
     this.sink?.write({
@@ -300,7 +315,7 @@ export class CerebellumNode {
       chunk_seq: command.chunkSeq,
       position: command.position,
       velocity: command.velocity,
-      clamped: command.clamped,
+      correction: command.correction,
     });
     const output = this.options.profile.cerebellum.output;
     if (this.ros && output.kind === 'ros' && command.index % output.decimation === 0) {

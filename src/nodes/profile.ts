@@ -87,6 +87,16 @@ const cerebellumSchema = z
     spin_us: z.number().nonnegative().max(2000).default(300),
     interpolation: z.enum(['linear', 'cubic']).default('cubic'),
     blending: blendingSchema.default({ policy: 'crossfade', window_s: 0.1 }),
+    /**
+     * Each chunk is smoothed to a least-squares polynomial of this degree over its steps
+     * before it is executed (removes token quantization); `null` executes the steps as they are.
+     */
+    smoothing_degree: z.int().min(0).max(8).nullable().default(2),
+    /**
+     * Bandwidth of the tracker that joins and follows the chunks before the safety filter
+     * (critically damped, velocity feed-forward); `null` hands chunk values to the filter.
+     */
+    tracking_bandwidth_hz: z.number().positive().max(100).nullable().default(5),
     stopping_time_s: z.number().positive().default(0.5),
     state_rate_hz: z.number().positive().max(1000).default(50),
     /**

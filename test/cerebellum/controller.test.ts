@@ -52,6 +52,7 @@ function output(): TickOutput {
     mode: 'hold',
     chunkSeq: -1,
     report: undefined,
+    correction: 0,
   };
 }
 

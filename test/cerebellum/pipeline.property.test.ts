@@ -133,7 +133,9 @@ describe('cerebellum pipeline under arbitrary input', () => {
         fc.array(eventArb, { minLength: 1, maxLength: 40 }),
         blendingArb,
         fc.constantFrom('linear' as const, 'cubic' as const),
-        (events, blending, interpolation) => {
+        fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        fc.option(fc.double({ min: 0.5, max: 50, noNaN: true }), { nil: undefined }),
+        (events, blending, interpolation, smoothingDegree, trackingBandwidthHz) => {
           const safety = new SafetyFilter({
             limits,
             positionMargin: MARGIN,
@@ -150,6 +152,8 @@ describe('cerebellum pipeline under arbitrary input', () => {
               stoppingTimeS: 0.5,
               maxAcceleration: limits.maxAcceleration,
               rejectViolatingChunks: false,
+              ...(smoothingDegree === undefined ? {} : { smoothingDegree }),
+              ...(trackingBandwidthHz === undefined ? {} : { trackingBandwidthHz }),
             },
             safety,
           );
@@ -160,6 +164,7 @@ describe('cerebellum pipeline under arbitrary input', () => {
             mode: 'hold',
             chunkSeq: -1,
             report: undefined,
+            correction: 0,
           };
           const accepted = new Set<number>();
           const chunk = new Float64Array(N);

@@ -1,15 +1,22 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadActionSpec, shortId, specId } from '../../contract/index.js';
-import { CLI_ENTRY, DEFAULT_SPEC } from '../package-info.js';
+import { loadProfile } from '../../nodes/profile.js';
+import { CLI_ENTRY, DEFAULT_PROFILE } from '../package-info.js';
+
+interface Event {
+  event: string;
+  [key: string]: unknown;
+}
 
 /**
- * `pons demo`, until the simulator lands: a test-pattern brain and a listening
- * cerebellum as two processes joined by the real ZeroMQ link, then a summary table.
+ * `pons demo`, until the simulator lands: a test-pattern brain and the real cerebellum as
+ * two processes joined by the ZeroMQ link (ipc), the cerebellum executing the chunks at
+ * 500 Hz through its safety filter and recording every command; then a summary.
  */
 export function registerDemo(program: Command): void {
   program
@@ -19,15 +26,40 @@ export function registerDemo(program: Command): void {
     .action(async (flags: { seconds: string }) => {
       const seconds = Number(flags.seconds);
       const dir = mkdtempSync(join(tmpdir(), 'pons-demo-'));
-      const link = ['--tokens', `ipc://${dir}/tokens`, '--state', `ipc://${dir}/state`];
-      const spec = loadActionSpec(DEFAULT_SPEC);
-      console.log(
-        `pons demo: spec '${spec.name}' ${shortId(specId(spec))}, link over ipc, ${seconds} s`,
+      const base = loadProfile(DEFAULT_PROFILE);
+      const profile = join(dir, 'robot.yaml');
+      const record = join(dir, 'commands.jsonl');
+      // The bundled profile, on ipc in a temporary folder.
+      writeFileSync(
+        profile,
+        JSON.stringify({
+          name: base.name,
+          spec: base.spec,
+          robot: base.robot,
+          link: { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` },
+          cerebellum: {
+            rate_hz: base.cerebellum.rate_hz,
+            output: { kind: 'record', path: record },
+          },
+        }),
       );
-      const listener = spawn(
+      const link = ['--tokens', `ipc://${dir}/tokens`, '--state', `ipc://${dir}/state`];
+      const spec = loadActionSpec(base.spec);
+      console.log(
+        `pons demo: spec '${spec.name}' ${shortId(specId(spec))}; a test-pattern brain → ipc link → cerebellum at ${base.cerebellum.rate_hz} Hz, ${seconds} s`,
+      );
+      const cerebellum = spawn(
         process.execPath,
-        [CLI_ENTRY, 'link', 'listen', ...link, '--json', '--duration', String(seconds + 0.5)],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        [
+          CLI_ENTRY,
+          'cerebellum',
+          '--config',
+          profile,
+          '--json',
+          '--duration',
+          String(seconds + 0.5),
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
       );
       const brain = spawn(
         process.execPath,
@@ -42,42 +74,36 @@ export function registerDemo(program: Command): void {
           '--duration',
           String(seconds),
         ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        { stdio: ['ignore', 'pipe', 'ignore'] },
       );
-      let summary: Record<string, unknown> | undefined;
-      let states = 0;
-      createInterface({ input: listener.stdout }).on('line', (line) => {
-        const event = JSON.parse(line) as {
-          event: string;
-          seq?: number;
-          latency_us?: number;
-          first_step?: number[];
-        };
-        if (event.event === 'tokens' && (event.seq ?? 0) % 10 === 0) {
-          const step = (event.first_step ?? []).map((q) => q.toFixed(3)).join(', ');
+      let summary: Event | undefined;
+      createInterface({ input: cerebellum.stdout }).on('line', (line) => {
+        const e = JSON.parse(line) as Event;
+        if (e.event === 'diagnostics') {
           console.log(
-            `  tokens seq ${String(event.seq).padStart(3)}  ${String(event.latency_us).padStart(7)} µs  step 0: [${step}] rad`,
+            `  ${String(e.mode).padEnd(5)}  ${String(e.commands).padStart(5)} commands  ${String(e.chunks_in).padStart(3)} chunks  observation age ${Number(e.ingest_age_ms).toFixed(1)} ms`,
           );
         }
-        if (event.event === 'summary') summary = event;
+        if (e.event === 'summary') summary = e;
       });
+      let states = 0;
       createInterface({ input: brain.stdout }).on('line', (line) => {
-        if ((JSON.parse(line) as { event: string }).event === 'state') states++;
+        if ((JSON.parse(line) as Event).event === 'state') states++;
       });
-      await Promise.all([exited(listener), exited(brain)]);
+      await Promise.all([exited(cerebellum), exited(brain)]);
+      if (!summary) throw new Error('the cerebellum ended without a summary');
+      const commands = readFileSync(record, 'utf8').trim().split('\n').length;
       rmSync(dir, { recursive: true, force: true });
-      if (!summary) throw new Error('the listener ended without a summary');
-      const counters = summary.counters as Record<string, number>;
-      const latency = summary.latency_us as { p50: number; p99: number };
+      const link_ = summary.link as Record<string, number>;
       console.log(
-        '\n| packets received | tokens decoded | dropped | latency p50 | latency p99 | state packets back |',
+        '\n| chunks | commands | clamped > 1 mrad | largest correction | control ticks | late-skipped ticks | dropped packets | state packets to the brain |',
       );
-      console.log('|---|---|---|---|---|---|');
-      const dropped = Object.entries(counters)
+      console.log('|---|---|---|---|---|---|---|---|');
+      const dropped = Object.entries(link_)
         .filter(([k]) => k.startsWith('dropped_'))
         .reduce((sum, [, n]) => sum + n, 0);
       console.log(
-        `| ${counters.received ?? 0} | ${summary.decoded} | ${dropped} | ${latency.p50} µs | ${latency.p99} µs | ${states} |`,
+        `| ${summary.chunks_in} | ${commands} | ${summary.clamped} | ${(Number(summary.max_correction) * 1000).toFixed(1)} mrad | ${summary.ticks} | ${summary.skipped} | ${dropped} | ${states} |`,
       );
     });
 }

@@ -458,22 +458,20 @@ export class SafetyFilter {
 
   /**
    * Whether the velocity state of joint j (at its previous command) is within what the
-   * limits allow: |v| ≤ vmax and the braking bound v² ≤ 2·amax·d toward either position
-   * limit (with a rounding's slack).
+   * limits allow: |v| ≤ vmax, and the braking bound v² ≤ 2·amax·d toward the position limit
+   * it moves to. The slack covers rounding: 1e-9 relative, and a few ulps of the position in
+   * d (near a limit, where d is a few ulps, the bound is that sensitive).
    */
   private velocityAllowed(j: number): boolean {
     const q = this.prev[j] as number;
     const v = this.prevVelocity[j] as number;
     if (!Number.isFinite(v)) return false;
-    const vmax = this.maxVelocity[j] as number;
+    if (Math.abs(v) > (this.maxVelocity[j] as number) * (1 + 1e-9)) return false;
     const amax = this.maxAcceleration[j] as number;
-    const braking = amax < Number.POSITIVE_INFINITY;
-    const toUpper = Math.max(0, (this.upper[j] as number) - q);
-    const toLower = Math.max(0, q - (this.lower[j] as number));
-    const up = braking ? Math.min(vmax, Math.sqrt(2 * amax * toUpper)) : vmax;
-    const down = braking ? Math.min(vmax, Math.sqrt(2 * amax * toLower)) : vmax;
-    const slack = 1e-9 * (vmax < Number.POSITIVE_INFINITY ? Math.max(1, vmax) : 1);
-    return v <= up + slack && v >= -down - slack;
+    if (!(amax < Number.POSITIVE_INFINITY) || v === 0) return true;
+    const resolution = 8 * Number.EPSILON * Math.max(1, Math.abs(q));
+    const distance = v > 0 ? (this.upper[j] as number) - q : q - (this.lower[j] as number);
+    return v * v <= 2 * amax * (Math.max(0, distance) + resolution) * (1 + 1e-9);
   }
 
   /** Distance from p to the workspace box (0 inside, ∞ for a non-finite p) into distance[slot]. */

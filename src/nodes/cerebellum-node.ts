@@ -1,9 +1,12 @@
+import { ActionToJoints } from '../cerebellum/action-to-joints.js';
 import { ChunkCorrector } from '../cerebellum/chunk-correction.js';
 import type { ControlCommand, ControlEvent, ControlStats } from '../cerebellum/control-protocol.js';
 import { ControlThread } from '../cerebellum/control-thread.js';
 import { loadJointLimits } from '../cerebellum/joint-limits.js';
+import { SerialChainKinematics } from '../cerebellum/kinematics.js';
 import { LearnedStage, LearnedStageError } from '../cerebellum/learned-stage.js';
 import type { JointLimits } from '../cerebellum/types.js';
+import { loadUrdf, serialChain } from '../cerebellum/urdf.js';
 import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
 import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
 import { CerebellumRos } from '../ros/index.js';
@@ -48,20 +51,6 @@ export interface CerebellumDiagnostics {
   link: Record<string, number>;
 }
 
-/** Joint limits in the spec's dimension order; the spec must be joint-space for now. */
-function specJoints(spec: ActionSpec, source: string): string[] {
-  spec.dimensions.forEach((d, i) => {
-    if (d.kind !== 'joint_position') {
-      throw new InputError(
-        source,
-        `dimensions[${i}].kind`,
-        `is ${d.kind}; the cerebellum executes joint_position specs`,
-      );
-    }
-  });
-  return spec.dimensions.map((d) => d.name);
-}
-
 /**
  * A safety-filter change worth counting. Smaller ones are the filter shaving a smooth
  * target to the acceleration limit, tick by tick, which is its normal work.
@@ -78,8 +67,11 @@ export class CerebellumNode {
   private lastCommand: ControlCommand | undefined;
   private readonly diagnostics: CerebellumDiagnostics;
   private stateTimer: NodeJS.Timeout | undefined;
+  /** The decoded actions (H × spec dimensions) and the joint chunk made of them (H × joints). */
+  private readonly actions: Float64Array;
   private readonly chunk: Float64Array;
   private readonly corrected: Float64Array;
+  private readonly rest: Float64Array;
   private readonly sink: JsonLinesSink | undefined;
   private correcting = false;
   private diagnosticsTimer: NodeJS.Timeout | undefined;
@@ -90,12 +82,15 @@ export class CerebellumNode {
     readonly limits: JointLimits,
     private readonly control: ControlThread,
     readonly link: LinkClient,
+    private readonly converter: ActionToJoints,
     private readonly corrector: ChunkCorrector | undefined,
     learned: LearnedStage | undefined,
     private readonly ros: CerebellumRos | undefined,
   ) {
-    this.chunk = new Float64Array(spec.horizon * spec.dimensions.length);
+    this.actions = new Float64Array(spec.horizon * spec.dimensions.length);
+    this.chunk = new Float64Array(spec.horizon * limits.names.length);
     this.corrected = new Float64Array(this.chunk.length);
+    this.rest = Float64Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2);
     this.diagnostics = {
       mode: 'hold',
       estop_reason: '',
@@ -130,7 +125,11 @@ export class CerebellumNode {
   static async start(options: CerebellumNodeOptions): Promise<CerebellumNode> {
     const { profile } = options;
     const spec = loadActionSpec(profile.spec);
-    const joints = specJoints(spec, profile.spec);
+    const kinematics = new SerialChainKinematics(
+      serialChain(loadUrdf(profile.robot.urdf), profile.robot.base_link, profile.robot.tip_link),
+    );
+    const joints = [...kinematics.jointOrder];
+    const converter = new ActionToJoints(spec, joints, kinematics, profile.spec);
     const limits = loadJointLimits({
       urdf: profile.robot.urdf,
       ...(profile.robot.joint_limits ? { jointLimitsYaml: profile.robot.joint_limits } : {}),
@@ -209,7 +208,17 @@ export class CerebellumNode {
       ? await LearnedStage.load(c.learned_stage, spec, joints)
       : undefined;
     const corrector = learned ? new ChunkCorrector(learned, spec.horizon, spec.dt) : undefined;
-    const node = new CerebellumNode(options, spec, limits, control, link, corrector, learned, ros);
+    const node = new CerebellumNode(
+      options,
+      spec,
+      limits,
+      control,
+      link,
+      converter,
+      corrector,
+      learned,
+      ros,
+    );
     node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
     return node;
   }
@@ -249,7 +258,7 @@ export class CerebellumNode {
     try {
       tokenizer.decodeInto(
         packet.tokens,
-        this.chunk,
+        this.actions,
         `tokens seq ${packet.seq} from ${packet.model_id}`,
       );
     } catch (err) {
@@ -258,6 +267,7 @@ export class CerebellumNode {
       this.options.log.warn(`dropped a chunk: ${err.message}`);
       return;
     }
+    this.converter.convert(this.actions, this.lastCommand?.position ?? this.rest, this.chunk);
     this.diagnostics.chunks_in++;
     this.diagnostics.ingest_age_ms = Number(epochNowNs() - packet.obs_stamp_ns) / 1e6;
     if (this.corrector && !this.correcting) void this.correctAndSend(packet);
@@ -280,7 +290,7 @@ export class CerebellumNode {
     this.correcting = true;
     // Its own copy: the next packet may be decoded into this.chunk while this one awaits.
     const input = this.chunk.slice();
-    const start = this.lastCommand?.position ?? input.subarray(0, this.spec.dimensions.length);
+    const start = this.lastCommand?.position ?? this.rest;
     let values: Float64Array = input;
     try {
       await this.corrector?.correct(input, start, this.corrected);

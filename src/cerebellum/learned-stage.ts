@@ -1,8 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { type ActionSpec, InputError, parseWith, shortId, specId } from '../contract/index.js';
+import {
+  type ActionSpec,
+  InputError,
+  parseWith,
+  readFileBytes,
+  readJsonFile,
+  shortId,
+  specId,
+} from '../contract/index.js';
 
 /**
  * The optional learned cerebellum stage: an ONNX policy that maps (joint state, the next K
@@ -246,7 +253,7 @@ export class LearnedStage {
   ): Promise<LearnedStage> {
     const manifestPath = join(dir, MANIFEST_FILE);
     const modelPath = join(dir, MODEL_FILE);
-    const manifest = parseLearnedStageManifest(readJson(manifestPath), manifestPath);
+    const manifest = parseLearnedStageManifest(readJsonFile(manifestPath), manifestPath);
     const id = specId(spec);
     if (manifest.spec_id !== id) {
       throw new InputError(
@@ -258,7 +265,7 @@ export class LearnedStage {
     }
     checkJoints(manifest.joints, joints, manifestPath);
 
-    const bytes = readBytes(modelPath);
+    const bytes = readFileBytes(modelPath);
     const { session, provider, fallbacks } = await createSession(bytes, modelPath, options);
     try {
       checkModel(session, manifest, modelPath);
@@ -539,34 +546,4 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.trim() ?? text;
-}
-
-function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new InputError(
-      path,
-      '',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      path,
-      '',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(path, '', `is not valid JSON: ${(err as Error).message}`);
-  }
 }

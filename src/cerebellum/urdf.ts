@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { InputError } from '../contract/index.js';
+import { InputError, readTextFile } from '../contract/index.js';
 
 /**
  * URDF reading: the robot description's kinematic tree, and the serial chain from a base
@@ -97,17 +96,7 @@ const parser = new XMLParser({
 
 /** Reads and parses a URDF file. */
 export function loadUrdf(path: string): UrdfRobot {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      path,
-      '',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-  return parseUrdf(text, path);
+  return parseUrdf(readTextFile(path), path);
 }
 
 type XmlNode = Record<string, unknown>;

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { InputError } from './errors.js';
+import { readJsonFile, readYamlFile } from './files.js';
 import { parseWith } from './schema-error.js';
 import {
   completeStats,
@@ -175,34 +174,4 @@ export function tokensPerDecision(spec: ActionSpec): number {
 /** Step period as integer nanoseconds, the unit of every stamp at a boundary. */
 export function stepPeriodNs(spec: ActionSpec): bigint {
   return BigInt(Math.round(spec.dt * 1e9));
-}
-
-export function readYamlFile(path: string): unknown {
-  const text = readText(path);
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    throw new InputError(path, '', `is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-}
-
-function readJsonFile(path: string): unknown {
-  const text = readText(path);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(path, '', `is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      path,
-      '',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
 }

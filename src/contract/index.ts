@@ -1,5 +1,6 @@
 export * from './action-spec.js';
 export * from './canonical-json.js';
 export * from './errors.js';
+export * from './files.js';
 export * from './schema-error.js';
 export * from './statistics.js';

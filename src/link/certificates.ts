@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { curveKeyPair } from 'zeromq';
-import { InputError } from '../wire/index.js';
+import { InputError, readTextFile } from '../wire/index.js';
 import { isCurveKey } from './z85.js';
 
 /**
@@ -55,17 +55,7 @@ export function generateCertificate(dir: string, name: string): KeyFiles {
 
 /** Reads a public or secret certificate file. */
 export function readCertificate(path: string): Certificate {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      path,
-      '',
-      `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
-  const sections = parseZpl(text, path);
+  const sections = parseZpl(readTextFile(path), path);
   const curve = sections.get('curve');
   const publicKey = curve?.['public-key'];
   if (publicKey === undefined) throw new InputError(path, 'curve.public-key', 'is missing');

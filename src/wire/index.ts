@@ -3,7 +3,7 @@
  * n-d array convention and strict validation. The link layer imports only this module, so the
  * contract's InputError and sha256Hex are re-exported here.
  */
-export { InputError, sha256Hex } from '../contract/index.js';
+export { InputError, readTextFile, sha256Hex } from '../contract/index.js';
 export * from './clock.js';
 export { decodePacket, encodePacket } from './codec.js';
 export { WIRE_ERROR_CODES, WireError, type WireErrorCode } from './errors.js';

@@ -1,5 +1,5 @@
 import { type ActionSpec, InputError } from '../contract/index.js';
-import type { IkResult, SerialChainKinematics } from './kinematics.js';
+import type { IkOptions, IkResult, SerialChainKinematics } from './kinematics.js';
 
 /**
  * Turns a decoded action chunk (H steps of the spec's dimensions, physical units) into the
@@ -22,6 +22,8 @@ export class ActionToJoints {
   private readonly seed: Float64Array;
   private readonly solution: Float64Array;
   private readonly ik: IkResult = { converged: false, residual: 0, iterations: 0 };
+  /** Reused: an options literal per call would allocate on every step. */
+  private readonly ikOptions: IkOptions = {};
   /** Steps whose IK did not converge (the closest reachable point was used). */
   unreachable = 0;
 
@@ -105,7 +107,7 @@ export class ActionToJoints {
     for (let k = 0; k < h; k++) {
       for (let a = 0; a < 3; a++)
         this.ee[a] = (this.ee[a] as number) + (actions[k * d + a] as number);
-      fk.solvePosition(this.ee, this.seed, this.solution, {}, this.ik);
+      fk.solvePosition(this.ee, this.seed, this.solution, this.ikOptions, this.ik);
       if (!this.ik.converged) this.unreachable++;
       out.set(this.solution, k * j);
       this.seed.set(this.solution);

@@ -1,3 +1,4 @@
+import { InputError } from '../contract/index.js';
 import type { ForwardKinematics } from './types.js';
 import type { SerialChain, Vec3 } from './urdf.js';
 
@@ -15,9 +16,9 @@ import type { SerialChain, Vec3 } from './urdf.js';
  * order may be any list that contains every moving joint of the chain (for example the
  * robot's joint-limits order, with joints outside the chain, such as a gripper, ignored).
  *
- * The hot paths (`endEffectorPosition`, `tipTransform`, `positionJacobian`,
- * `solvePosition` with a caller-owned result) allocate nothing: every buffer is allocated
- * once here.
+ * The hot paths (`endEffectorPosition`, `tipTransform`, `positionJacobian`, and
+ * `solvePosition` given its options and result objects) allocate nothing: every buffer is
+ * allocated once here.
  */
 
 export interface KinematicsOptions {
@@ -61,6 +62,12 @@ export interface IkResult {
 const REVOLUTE = 0;
 const PRISMATIC = 1;
 
+// Slots of SerialChainKinematics.num.
+const MU = 0;
+const RESIDUAL = 1;
+
+const DEFAULT_IK: IkOptions = Object.freeze({});
+
 export class SerialChainKinematics implements ForwardKinematics {
   /** Moving joints in the chain, base to tip. */
   readonly dof: number;
@@ -97,6 +104,8 @@ export class SerialChainKinematics implements ForwardKinematics {
   private readonly free: Uint8Array;
   private readonly target = new Float64Array(3);
   private lastIterations = 0;
+  /** Scalars of the IK: μ and the residual of the last attempt. */
+  private readonly num = new Float64Array(2);
   private readonly step: Float64Array;
   private readonly ikLower: Float64Array;
   private readonly ikUpper: Float64Array;
@@ -118,8 +127,10 @@ export class SerialChainKinematics implements ForwardKinematics {
     for (const [i, joint] of moving.entries()) {
       const index = order.indexOf(joint.name);
       if (index < 0) {
-        throw new Error(
-          `${chain.source}: joint order [${order.join(', ')}] lacks the chain's joint '${joint.name}'`,
+        throw new InputError(
+          chain.source,
+          'jointOrder',
+          `[${order.join(', ')}] lacks the chain's joint '${joint.name}'`,
         );
       }
       this.qIndex[i] = index;
@@ -210,7 +221,7 @@ export class SerialChainKinematics implements ForwardKinematics {
     target: ArrayLike<number>,
     seed: Float64Array,
     out: Float64Array,
-    options: IkOptions = {},
+    options: IkOptions = DEFAULT_IK,
     result: IkResult = { converged: false, residual: Number.NaN, iterations: 0 },
   ): IkResult {
     const tolerance = options.tolerance ?? 1e-6;
@@ -237,9 +248,12 @@ export class SerialChainKinematics implements ForwardKinematics {
           const to = Number.isFinite(h) ? h : Math.PI;
           start = from + (to - from) * halton(attempt, PRIMES[j % PRIMES.length] as number);
         }
-        q[j] = clamp(start, l, h);
+        if (start < l) start = l;
+        else if (start > h) start = h;
+        q[j] = start;
       }
-      const residual = this.descend(options);
+      this.descend(options);
+      const residual = this.num[RESIDUAL] as number;
       iterations += this.lastIterations;
       if (residual < best) {
         best = residual;
@@ -253,8 +267,12 @@ export class SerialChainKinematics implements ForwardKinematics {
     return result;
   }
 
-  /** One DLS attempt from `this.q`, which it leaves at the best point; returns its residual. */
-  private descend(options: IkOptions): number {
+  /**
+   * One DLS attempt from `this.q`, which it leaves at the best point, its residual in
+   * num[RESIDUAL]. (Doubles go through typed arrays, not through calls V8 might not inline,
+   * which would box them: an allocation each.)
+   */
+  private descend(options: IkOptions): void {
     const lambda = options.damping ?? 0.05;
     const maxIterations = options.maxIterations ?? 200;
     const tolerance = options.tolerance ?? 1e-6;
@@ -273,7 +291,7 @@ export class SerialChainKinematics implements ForwardKinematics {
     e[0] = tx - (t[3] as number);
     e[1] = ty - (t[7] as number);
     e[2] = tz - (t[11] as number);
-    let residual = Math.hypot(e[0], e[1], e[2]);
+    let residual = Math.sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
     this.fillJacobian(this.jac);
     const floor = lambda * 1e-6;
     const ceiling = 1e6 * Math.max(lambda, 1e-6);
@@ -283,7 +301,8 @@ export class SerialChainKinematics implements ForwardKinematics {
       iterations++;
       // Leave out the joints pinned at a limit that the step would push further out.
       free.set(this.inChain);
-      let solved = this.dampedStep(mu);
+      this.num[MU] = mu;
+      let solved = this.dampedStep();
       for (let pass = 0; solved && pass < n; pass++) {
         let pinned = false;
         for (let j = 0; j < n; j++) {
@@ -295,7 +314,7 @@ export class SerialChainKinematics implements ForwardKinematics {
           }
         }
         if (!pinned) break;
-        solved = this.dampedStep(mu);
+        solved = this.dampedStep();
       }
       if (!solved) {
         mu = Math.max(mu * 4, 1e-9);
@@ -307,11 +326,9 @@ export class SerialChainKinematics implements ForwardKinematics {
       let moved = 0;
       for (let j = 0; j < n; j++) {
         const before = q[j] as number;
-        const after = clamp(
-          before + scale * (this.step[j] as number),
-          lo[j] as number,
-          hi[j] as number,
-        );
+        let after = before + scale * (this.step[j] as number);
+        if (after < (lo[j] as number)) after = lo[j] as number;
+        else if (after > (hi[j] as number)) after = hi[j] as number;
         candidate[j] = after;
         moved = Math.max(moved, Math.abs(after - before));
       }
@@ -321,7 +338,7 @@ export class SerialChainKinematics implements ForwardKinematics {
       const ex = tx - (t[3] as number);
       const ey = ty - (t[7] as number);
       const ez = tz - (t[11] as number);
-      const next = Math.hypot(ex, ey, ez);
+      const next = Math.sqrt(ex * ex + ey * ey + ez * ez);
       if (next < residual) {
         q.set(candidate);
         e[0] = ex;
@@ -335,14 +352,15 @@ export class SerialChainKinematics implements ForwardKinematics {
       }
     }
     this.lastIterations = iterations;
-    return residual;
+    this.num[RESIDUAL] = residual;
   }
 
   /**
-   * Δq = Jᵀ(JJᵀ + μ²I)⁻¹ e over the joints marked in `free` (zero for the others), into
-   * `step`; false when the 3×3 system cannot be solved.
+   * Δq = Jᵀ(JJᵀ + μ²I)⁻¹ e, μ = num[MU], over the joints marked in `free` (zero for the
+   * others), into `step`; false when the 3×3 system cannot be solved.
    */
-  private dampedStep(mu: number): boolean {
+  private dampedStep(): boolean {
+    const mu = this.num[MU] as number;
     const J = this.jac;
     const free = this.free;
     const n = this.width;
@@ -560,8 +578,4 @@ function halton(index: number, base: number): number {
     r += f * (i % base);
   }
   return r;
-}
-
-function clamp(value: number, lo: number, hi: number): number {
-  return Math.min(Math.max(value, lo), hi);
 }

@@ -227,10 +227,13 @@ export class SafetyFilter {
    */
   reset(position: ArrayLike<number>, velocity?: ArrayLike<number>): void {
     for (let j = 0; j < this.joints; j++) {
-      const p = position[j] as number;
+      const p = position[j];
       if (!Number.isFinite(p)) {
         throw new InputError('safety filter', `reset.position[${j}]`, `is not finite (${p})`);
       }
+    }
+    for (let j = 0; j < this.joints; j++) {
+      const p = position[j] as number;
       this.prev[j] = clamp(p, this.lower[j] as number, this.upper[j] as number);
       this.prevVelocity[j] = velocity ? (velocity[j] as number) : 0;
       if (!this.velocityAllowed(j)) this.prevVelocity[j] = 0;
@@ -363,10 +366,11 @@ export class SafetyFilter {
       if (outside) this.measureBox(fk.endEffectorPosition(this.prev, this.ee), 1);
       if (outside && (this.distance[0] as number) > (this.distance[1] as number)) {
         for (let j = 0; j < n; j++) {
-          const p = this.prev[j] as number;
-          const lo = this.low[j] as number;
-          const hi = this.high[j] as number;
-          out[j] = p < lo ? lo : p > hi ? hi : p;
+          // The point of the joint's (b)–(e) interval nearest its previous command.
+          let q = this.prev[j] as number;
+          if (q < (this.low[j] as number)) q = this.low[j] as number;
+          else if (q > (this.high[j] as number)) q = this.high[j] as number;
+          out[j] = q;
         }
         report.workspace++;
         report.clamped = true;

@@ -13,5 +13,7 @@ export const DEFAULT_SPEC = resolve(PACKAGE_ROOT, 'calibration/planar-arm/action
 
 export const DEFAULT_PROFILE = resolve(PACKAGE_ROOT, 'calibration/planar-arm/robot.yaml');
 
+export const DEFAULT_LEARNED_STAGE = resolve(PACKAGE_ROOT, 'models/learned-cerebellum');
+
 /** `node <this package's CLI>`: how one pons process starts another. */
 export const CLI_ENTRY = resolve(PACKAGE_ROOT, 'dist/cli/main.js');

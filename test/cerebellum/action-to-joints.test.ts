@@ -68,7 +68,9 @@ describe('action chunk → joint chunk', () => {
       out,
     );
     const expected = [0.6, 0.5, 0.4, 0.7, 0.5, 0.3, 0.9, 0.5, 0.3];
-    out.forEach((q, i) => expect(q).toBeCloseTo(expected[i] as number, 12));
+    out.forEach((q, i) => {
+      expect(q).toBeCloseTo(expected[i] as number, 12);
+    });
   });
 
   it('ee_delta_position: each step moves the end effector by its delta, through IK', () => {

@@ -14,7 +14,9 @@ describe('chunk smoothing', () => {
     );
     const before = Float64Array.from(chunk);
     new ChunkSmoother(H, 2, 2).smooth(chunk);
-    chunk.forEach((v, i) => expect(v).toBeCloseTo(before[i] as number, 12));
+    chunk.forEach((v, i) => {
+      expect(v).toBeCloseTo(before[i] as number, 12);
+    });
   });
 
   it('removes quantization noise: a noisy line comes back closer to the line', () => {

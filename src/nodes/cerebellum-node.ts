@@ -151,6 +151,7 @@ export class CerebellumNode {
             estopTopic: output.estop_topic,
             diagnosticsTopic: output.diagnostics_topic,
             pointTimeNs: BigInt(Math.round((1e9 / c.rate_hz) * output.decimation)),
+            qos: output.qos,
           })
         : undefined;
     const control = ControlThread.start({

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWith, readYamlFile } from '../contract/index.js';
+import { topicQosSchema } from '../ros/index.js';
 
 /**
  * The robot profile: one YAML file that describes a robot to both pons nodes (the action
@@ -69,6 +70,11 @@ const outputSchema = z.discriminatedUnion('kind', [
       diagnostics_topic: z.string().default('/diagnostics'),
       /** Publish every n-th control tick (a JointTrajectoryController does not need 1 kHz). */
       decimation: z.int().positive().default(1),
+      /**
+       * QoS per topic name: a profile name (`sensor_data`, `reliable`, …) or policies over one.
+       * Unnamed topics: commands, e-stop and diagnostics reliable; joint states sensor_data.
+       */
+      qos: topicQosSchema.default({}),
     })
     .strict(),
 ]);

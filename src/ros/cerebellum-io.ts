@@ -6,7 +6,7 @@ import {
   jointTrajectoryMsg,
   ROS_TYPES,
 } from './messages.js';
-import { QOS_PROFILES, toRclnodejsQos } from './qos.js';
+import { type QosProfileName, type QosSetting, resolveQos, toRclnodejsQos } from './qos.js';
 import { loadRclnodejs, type RclNode, type Rclnodejs, type RclPublisher } from './rclnodejs.js';
 
 /**
@@ -27,6 +27,8 @@ export interface CerebellumRosOptions {
   diagnosticsTopic: string;
   /** time_from_start of the single point of each streamed trajectory (ns). */
   pointTimeNs: bigint;
+  /** QoS overrides by topic name (robot profile `output.qos`). */
+  qos?: Readonly<Record<string, QosSetting>>;
 }
 
 interface JointStateIn {
@@ -47,17 +49,16 @@ export class CerebellumRos {
     private readonly node: RclNode,
     private readonly options: CerebellumRosOptions,
   ) {
-    const reliable = toRclnodejsQos(QOS_PROFILES.reliable, rcl.QoS);
     this.command =
       options.command === 'trajectory'
         ? node.createPublisher(ROS_TYPES.jointTrajectory, options.trajectoryTopic, {
-            qos: reliable,
+            qos: this.qos(options.trajectoryTopic, 'reliable'),
           })
         : node.createPublisher(ROS_TYPES.float64MultiArray, options.forwardTopic, {
-            qos: reliable,
+            qos: this.qos(options.forwardTopic, 'reliable'),
           });
     this.diagnostics = node.createPublisher(ROS_TYPES.diagnosticArray, options.diagnosticsTopic, {
-      qos: reliable,
+      qos: this.qos(options.diagnosticsTopic, 'reliable'),
     });
     this.index = new Map(options.joints.map((name, i) => [name, i]));
     this.measured = new Float64Array(options.joints.length);
@@ -75,7 +76,7 @@ export class CerebellumRos {
 
   /** Joint states in the controller's joint order; messages missing a joint are counted, not used. */
   onJointState(handler: (position: Float64Array) => void): void {
-    const qos = toRclnodejsQos(QOS_PROFILES.sensor_data, this.rcl.QoS);
+    const qos = this.qos(this.options.jointStatesTopic, 'sensor_data');
     this.node.createSubscription(
       ROS_TYPES.jointState,
       this.options.jointStatesTopic,
@@ -98,7 +99,7 @@ export class CerebellumRos {
 
   /** `true` engages the e-stop; `false` is the explicit reset. */
   onEstop(handler: (engage: boolean) => void): void {
-    const qos = toRclnodejsQos(QOS_PROFILES.reliable, this.rcl.QoS);
+    const qos = this.qos(this.options.estopTopic, 'reliable');
     this.node.createSubscription(ROS_TYPES.bool, this.options.estopTopic, { qos }, (message) =>
       handler((message as ReturnType<typeof boolMsg>).data),
     );
@@ -124,6 +125,11 @@ export class CerebellumRos {
     this.diagnostics.publish(
       diagnosticArrayMsg({ stampNs: this.node.now().nanoseconds, status: [status] }),
     );
+  }
+
+  /** The topic's QoS: its profile override, else `fallback`. */
+  private qos(topic: string, fallback: QosProfileName): unknown {
+    return toRclnodejsQos(resolveQos(this.options.qos?.[topic], fallback), this.rcl.QoS);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ const limits: JointLimits = {
 function make(
   overrides: Partial<ControllerOptions> = {},
   onViolation: 'clamp' | 'reject' = 'clamp',
+  initialize = true,
 ) {
   const safety = new SafetyFilter({
     limits,
@@ -41,7 +42,7 @@ function make(
     },
     safety,
   );
-  controller.initialize(new Float64Array(2));
+  if (initialize) controller.initialize(new Float64Array(2));
   return controller;
 }
 
@@ -137,25 +138,7 @@ describe('controller', () => {
   });
 
   it('emits nothing before it knows where the arm is', () => {
-    const safety = new SafetyFilter({
-      limits,
-      positionMargin: 0,
-      maxStepFromMeasured: 1,
-      onViolation: 'clamp',
-    });
-    const c = new Controller(
-      {
-        horizon: 5,
-        joints: 2,
-        dt: 0.1,
-        interpolation: 'linear',
-        blending: { policy: 'latest' },
-        stoppingTimeS: 0.3,
-        maxAcceleration: limits.maxAcceleration,
-        rejectViolatingChunks: false,
-      },
-      safety,
-    );
+    const c = make({}, 'clamp', false);
     expect(c.tick(0, output())).toBe(false);
   });
 });

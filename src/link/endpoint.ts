@@ -12,10 +12,6 @@ export function isLocalEndpoint(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export function describeEndpoint(endpoint: string): string {
-  return endpoint.startsWith('ipc://') ? endpoint : endpoint.replace(/^tcp:\/\//, 'tcp ');
-}
-
 /** A TCP port on 127.0.0.1 that was free a moment ago (for tests and benchmarks). */
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -17,8 +17,3 @@ const offsetNs = calibrate();
 export function epochNowNs(): bigint {
   return process.hrtime.bigint() + offsetNs;
 }
-
-/** Milliseconds between two nanosecond stamps, as a float (for reports, not for stamps). */
-export function nsToMs(ns: bigint): number {
-  return Number(ns) / 1e6;
-}

@@ -14,9 +14,9 @@ import { WireError } from './errors.js';
  */
 
 /** Containers nested deeper than this are refused (a v1 packet needs 3). */
-export const MAX_DEPTH = 8;
+const MAX_DEPTH = 8;
 /** Values (keys included) in one packet; a v1 packet holds well under 200. */
-export const MAX_VALUES = 4096;
+const MAX_VALUES = 4096;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

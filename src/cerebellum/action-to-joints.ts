@@ -10,10 +10,15 @@ import type { IkOptions, IkResult, SerialChainKinematics } from './kinematics.js
  *   the previous step put the end effector and solved by damped-least-squares IK seeded
  *   with the previous step's solution, so the motion stays continuous and inside the
  *   joint limits (an unreachable step goes as near as it can, and is counted).
- * Orientation deltas, grippers and mobile bases need outputs this controller does not
- * drive yet; such specs are refused at load with the reason.
+ * - `base_twist`: the twist components themselves (the base's "joints" are its speeds).
+ * Orientation deltas and grippers need outputs this controller does not drive yet; such
+ * specs are refused at load with the reason.
  */
-export type ActionMapping = 'joint_position' | 'joint_velocity' | 'ee_delta_position';
+export type ActionMapping =
+  | 'joint_position'
+  | 'joint_velocity'
+  | 'ee_delta_position'
+  | 'base_twist';
 
 export class ActionToJoints {
   readonly mapping: ActionMapping;
@@ -44,7 +49,7 @@ export class ActionToJoints {
     const kind = spec.dimensions[0]?.kind;
     this.seed = new Float64Array(joints.length);
     this.solution = new Float64Array(joints.length);
-    if (kind === 'joint_position' || kind === 'joint_velocity') {
+    if (kind === 'joint_position' || kind === 'joint_velocity' || kind === 'base_twist') {
       this.mapping = kind;
       this.order = Int32Array.from(joints, (name) => {
         const i = spec.dimensions.findIndex((d) => d.name === name);
@@ -85,7 +90,7 @@ export class ActionToJoints {
     const h = this.spec.horizon;
     const d = this.spec.dimensions.length;
     const j = this.joints.length;
-    if (this.mapping === 'joint_position') {
+    if (this.mapping === 'joint_position' || this.mapping === 'base_twist') {
       for (let k = 0; k < h; k++)
         for (let i = 0; i < j; i++)
           out[k * j + i] = actions[k * d + (this.order[i] as number)] as number;

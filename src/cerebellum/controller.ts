@@ -34,7 +34,15 @@ export interface ControllerOptions {
    * chunk's value is handed to the filter as it is.
    */
   trackingBandwidthHz?: number;
+  /**
+   * Where a hold or e-stop brings the command: to rest where it is (arms), or to zero (a
+   * base's speeds: stopping means commanding zero, ramped by the filter's rate limits).
+   */
+  restAtZero?: boolean;
 }
+
+/** A speed this small (1e-4 m/s or rad/s) is rest: the last step to zero is taken at once. */
+const REST_SNAP = 1e-4;
 
 export type IngestResult = 'accepted' | 'expired' | 'rejected' | 'estopped';
 
@@ -228,6 +236,17 @@ export class Controller {
   }
 
   private brakingTarget(dt: number): void {
+    if (this.options.restAtZero) {
+      // A base stops by commanding zero; the tracker (when there is one) makes that smooth.
+      this.target.fill(0);
+      if (dt > 0 && this.options.trackingBandwidthHz !== undefined)
+        this.track(dt, this.options.trackingBandwidthHz);
+      // The tracker only approaches zero; a base must end at exactly zero.
+      for (let j = 0; j < this.options.joints; j++) {
+        if (Math.abs(this.target[j] as number) < REST_SNAP) this.target[j] = 0;
+      }
+      return;
+    }
     for (let j = 0; j < this.options.joints; j++) {
       let v = this.velocity[j] as number;
       const dv = Math.min(Math.abs(v), (this.brake[j] as number) * dt);

@@ -27,6 +27,16 @@ export const ACTION_KINDS = [
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
+/** A `base_twist` dimension is named for the component of geometry_msgs/Twist it drives. */
+export const BASE_TWIST_COMPONENTS = [
+  'linear_x',
+  'linear_y',
+  'linear_z',
+  'angular_x',
+  'angular_y',
+  'angular_z',
+] as const;
+
 export interface ActionDimension {
   name: string;
   unit: string;
@@ -70,7 +80,14 @@ const dimensionSchema = z
     upper: z.number(),
   })
   .strict()
-  .refine((d) => d.lower < d.upper, { message: 'lower must be below upper', path: ['upper'] });
+  .refine((d) => d.lower < d.upper, { message: 'lower must be below upper', path: ['upper'] })
+  .refine(
+    (d) => d.kind !== 'base_twist' || (BASE_TWIST_COMPONENTS as readonly string[]).includes(d.name),
+    {
+      message: `a base_twist dimension must be named ${BASE_TWIST_COMPONENTS.join(', ')}`,
+      path: ['name'],
+    },
+  );
 
 const uniformSchema = z
   .object({

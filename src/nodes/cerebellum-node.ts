@@ -63,6 +63,54 @@ function prefixed(prefix: string, values: object): Record<string, string | numbe
   );
 }
 
+/**
+ * What the controller drives: an arm's joints (from the URDF chain, limits from the URDF
+ * and joint_limits YAML, kinematics for IK and the workspace box), or a mobile base's twist
+ * components (speed limits from the spec, rate limits from the profile's `robot.base`).
+ */
+function describeRobot(profile: RobotProfile, spec: ActionSpec) {
+  if (spec.dimensions.every((d) => d.kind === 'base_twist')) {
+    const rate = profile.robot.base;
+    if (!rate)
+      throw new InputError(profile.file, 'robot.base', 'is needed to drive a base_twist spec');
+    const per = (value: number | number[] | undefined, field: string) => {
+      if (value === undefined)
+        return new Float64Array(spec.dimensions.length).fill(Number.POSITIVE_INFINITY);
+      const values = typeof value === 'number' ? spec.dimensions.map(() => value) : value;
+      if (values.length !== spec.dimensions.length) {
+        throw new InputError(
+          profile.file,
+          `robot.base.${field}`,
+          `has ${values.length} values, the spec ${spec.dimensions.length}`,
+        );
+      }
+      return Float64Array.from(values);
+    };
+    const joints = spec.dimensions.map((d) => d.name);
+    const limits: JointLimits = {
+      names: joints,
+      lower: Float64Array.from(spec.dimensions, (d) => d.lower),
+      upper: Float64Array.from(spec.dimensions, (d) => d.upper),
+      // A speed's rate of change is the base's acceleration, and that one's its jerk.
+      maxVelocity: per(rate.max_acceleration, 'max_acceleration'),
+      maxAcceleration: per(rate.max_jerk, 'max_jerk'),
+    };
+    return { joints, limits, kinematics: undefined, base: true };
+  }
+  if (!profile.robot.tip_link)
+    throw new InputError(profile.file, 'robot.tip_link', 'is needed to drive an arm');
+  const kinematics = new SerialChainKinematics(
+    serialChain(loadUrdf(profile.robot.urdf), profile.robot.base_link, profile.robot.tip_link),
+  );
+  const joints = [...kinematics.jointOrder];
+  const limits = loadJointLimits({
+    urdf: profile.robot.urdf,
+    ...(profile.robot.joint_limits ? { jointLimitsYaml: profile.robot.joint_limits } : {}),
+    joints,
+  });
+  return { joints, limits, kinematics, base: false };
+}
+
 export class CerebellumNode {
   private lastCommand: ControlCommand | undefined;
   private readonly diagnostics: CerebellumDiagnostics;
@@ -125,16 +173,8 @@ export class CerebellumNode {
   static async start(options: CerebellumNodeOptions): Promise<CerebellumNode> {
     const { profile } = options;
     const spec = loadActionSpec(profile.spec);
-    const kinematics = new SerialChainKinematics(
-      serialChain(loadUrdf(profile.robot.urdf), profile.robot.base_link, profile.robot.tip_link),
-    );
-    const joints = [...kinematics.jointOrder];
+    const { joints, limits, kinematics, base } = describeRobot(profile, spec);
     const converter = new ActionToJoints(spec, joints, kinematics, profile.spec);
-    const limits = loadJointLimits({
-      urdf: profile.robot.urdf,
-      ...(profile.robot.joint_limits ? { jointLimitsYaml: profile.robot.joint_limits } : {}),
-      joints,
-    });
     const c = profile.cerebellum;
     const safety = c.safety;
     const output = c.output;
@@ -147,6 +187,7 @@ export class CerebellumNode {
             command: output.command,
             trajectoryTopic: output.trajectory_topic,
             forwardTopic: output.forward_topic,
+            twistTopic: output.twist_topic,
             jointStatesTopic: output.joint_states_topic,
             estopTopic: output.estop_topic,
             diagnosticsTopic: output.diagnostics_topic,
@@ -173,28 +214,37 @@ export class CerebellumNode {
         ...(c.tracking_bandwidth_hz === null
           ? {}
           : { trackingBandwidthHz: c.tracking_bandwidth_hz }),
+        restAtZero: base,
       },
       safety: {
         limits,
         positionMargin: safety.position_margin,
         maxStepFromMeasured: safety.max_step_from_measured,
-        ...(safety.workspace ? { workspace: safety.workspace } : {}),
+        ...(safety.workspace && profile.robot.tip_link
+          ? {
+              workspace: safety.workspace,
+              kinematics: {
+                urdf: profile.robot.urdf,
+                base: profile.robot.base_link,
+                tip: profile.robot.tip_link,
+              },
+            }
+          : {}),
         onViolation: safety.on_violation,
-        kinematics: {
-          urdf: profile.robot.urdf,
-          base: profile.robot.base_link,
-          tip: profile.robot.tip_link,
-        },
       },
       rateHz: c.rate_hz,
       spinUs: c.spin_us,
       sinkRateHz: c.sink_rate_hz,
       epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
-      // With a robot, the controller starts from its first measured joint state. Without
-      // one (record or no output) it runs open loop from rest mid-range.
-      ...(ros
-        ? {}
-        : { initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2) }),
+      // A base starts at rest: zero speed. An arm with ROS starts from its first measured
+      // joint state; without one (record or no output) it runs open loop from mid-range.
+      ...(base
+        ? { initial: new Array<number>(joints.length).fill(0) }
+        : ros
+          ? {}
+          : {
+              initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2),
+            }),
     });
     const link = await LinkClient.open({
       ...options.link,

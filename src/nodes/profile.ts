@@ -61,8 +61,13 @@ const outputSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('ros'),
-      /** `trajectory` → trajectory_msgs/JointTrajectory; `forward` → std_msgs/Float64MultiArray. */
-      command: z.enum(['trajectory', 'forward']).default('forward'),
+      /**
+       * `trajectory` → trajectory_msgs/JointTrajectory; `forward` → std_msgs/Float64MultiArray;
+       * for a mobile base, `twist_stamped` → geometry_msgs/TwistStamped (Jazzy's
+       * diff_drive_controller) or `twist` → geometry_msgs/Twist.
+       */
+      command: z.enum(['trajectory', 'forward', 'twist_stamped', 'twist']).default('forward'),
+      twist_topic: z.string().default('/cmd_vel'),
       trajectory_topic: z.string().default('/joint_trajectory_controller/joint_trajectory'),
       forward_topic: z.string().default('/forward_command_controller/commands'),
       joint_states_topic: z.string().default('/joint_states'),
@@ -126,8 +131,20 @@ const profileSchema = z
       .object({
         urdf: z.string(),
         base_link: z.string().default('base_link'),
-        tip_link: z.string(),
+        /** The arm's end-effector link (arms: joint and end-effector specs). */
+        tip_link: z.string().optional(),
         joint_limits: z.string().optional(),
+        /**
+         * A mobile base's rate limits (base_twist specs): per component in the spec's order,
+         * or one for all. The spec's dimension limits are the speed limits.
+         */
+        base: z
+          .object({
+            max_acceleration: z.union([z.number().positive(), z.array(z.number().positive())]),
+            max_jerk: z.union([z.number().positive(), z.array(z.number().positive())]).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
     link: linkSchema.prefault({}),

@@ -5,6 +5,9 @@ import {
   float64MultiArrayMsg,
   jointTrajectoryMsg,
   ROS_TYPES,
+  twistFromComponents,
+  twistMsg,
+  twistStampedMsg,
 } from './messages.js';
 import { type QosProfileName, type QosSetting, resolveQos, toRclnodejsQos } from './qos.js';
 import { loadRclnodejs, type RclNode, type Rclnodejs, type RclPublisher } from './rclnodejs.js';
@@ -19,9 +22,10 @@ import { loadRclnodejs, type RclNode, type Rclnodejs, type RclPublisher } from '
 export interface CerebellumRosOptions {
   nodeName: string;
   joints: readonly string[];
-  command: 'trajectory' | 'forward';
+  command: 'trajectory' | 'forward' | 'twist_stamped' | 'twist';
   trajectoryTopic: string;
   forwardTopic: string;
+  twistTopic: string;
   jointStatesTopic: string;
   estopTopic: string;
   diagnosticsTopic: string;
@@ -49,14 +53,14 @@ export class CerebellumRos {
     private readonly node: RclNode,
     private readonly options: CerebellumRosOptions,
   ) {
-    this.command =
-      options.command === 'trajectory'
-        ? node.createPublisher(ROS_TYPES.jointTrajectory, options.trajectoryTopic, {
-            qos: this.qos(options.trajectoryTopic, 'reliable'),
-          })
-        : node.createPublisher(ROS_TYPES.float64MultiArray, options.forwardTopic, {
-            qos: this.qos(options.forwardTopic, 'reliable'),
-          });
+    const publishers: Record<CerebellumRosOptions['command'], [string, string]> = {
+      trajectory: [ROS_TYPES.jointTrajectory, options.trajectoryTopic],
+      forward: [ROS_TYPES.float64MultiArray, options.forwardTopic],
+      twist_stamped: [ROS_TYPES.twistStamped, options.twistTopic],
+      twist: [ROS_TYPES.twist, options.twistTopic],
+    };
+    const [type, topic] = publishers[options.command];
+    this.command = node.createPublisher(type, topic, { qos: this.qos(topic, 'reliable') });
     this.diagnostics = node.createPublisher(ROS_TYPES.diagnosticArray, options.diagnosticsTopic, {
       qos: this.qos(options.diagnosticsTopic, 'reliable'),
     });
@@ -105,8 +109,19 @@ export class CerebellumRos {
     );
   }
 
+  /** One command: joint positions (and velocities), or, for a base, the twist's components. */
   publishCommand(position: ArrayLike<number>, velocity: ArrayLike<number>): void {
-    if (this.options.command === 'forward') {
+    const { command, joints } = this.options;
+    if (command === 'twist' || command === 'twist_stamped') {
+      const twist = twistFromComponents(joints, position);
+      this.command.publish(
+        command === 'twist'
+          ? twistMsg(twist)
+          : twistStampedMsg({ ...twist, stampNs: this.node.now().nanoseconds }),
+      );
+      return;
+    }
+    if (command === 'forward') {
       this.command.publish(float64MultiArrayMsg(position, 'joints', this.options.joints.length));
       return;
     }

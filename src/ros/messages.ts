@@ -234,6 +234,20 @@ export interface TwistInput {
   angular?: Vector3Input;
 }
 
+/** The twist whose components (named as in BASE_TWIST_COMPONENTS) take `values`. */
+export function twistFromComponents(
+  names: readonly string[],
+  values: ArrayLike<number>,
+): TwistInput {
+  const linear: Vector3Input = {};
+  const angular: Vector3Input = {};
+  names.forEach((name, i) => {
+    const [part, axis] = name.split('_') as ['linear' | 'angular', 'x' | 'y' | 'z'];
+    (part === 'linear' ? linear : angular)[axis] = values[i] as number;
+  });
+  return { linear, angular };
+}
+
 export function twistMsg(input: TwistInput): TwistMsg {
   return twist(input, ROS_TYPES.twist, '');
 }

@@ -97,11 +97,30 @@ describe('action chunk → joint chunk', () => {
       expect(Math.abs((out[i] as number) - (out[i - 3] as number))).toBeLessThan(0.2);
   });
 
+  it('base_twist: the twist components as they are', () => {
+    const s = spec(
+      [
+        ['linear_x', 'base_twist'],
+        ['angular_z', 'base_twist'],
+      ],
+      2,
+    );
+    const out = new Float64Array(4);
+    new ActionToJoints(s, ['linear_x', 'angular_z'], undefined, 'spec').convert(
+      Float64Array.of(0.5, -1, 0.6, -0.9),
+      new Float64Array(2),
+      out,
+    );
+    expect(Array.from(out)).toEqual([0.5, -1, 0.6, -0.9]);
+  });
+
   it('refuses specs it cannot execute, saying why', () => {
     const refuse = (dims: [string, ActionKind][], reason: RegExp) =>
       expect(() => new ActionToJoints(spec(dims), JOINTS, kinematics, 'spec.yaml')).toThrow(reason);
     refuse([['dr', 'ee_delta_rotation']], /ee_delta_rotation need an output/);
-    refuse([['vx', 'base_twist']], /base_twist need an output/);
+    expect(() => spec([['vx', 'base_twist']])).toThrow(
+      /a base_twist dimension must be named linear_x/,
+    );
     refuse([['g', 'gripper']], /gripper need an output/);
     refuse(
       [

@@ -137,6 +137,21 @@ describe('controller', () => {
     expect(rows.every((r) => Math.abs(r.v) <= 1 + 1e-9)).toBe(true);
   });
 
+  it('for a base (restAtZero), a hold ramps the command to zero at the rate limit', () => {
+    const c = make({ restAtZero: true, trackingBandwidthHz: 5 });
+    c.ingest(0, 0, chunk(0.3, 0.3, 0.3, 0.3, 0.3), 0);
+    const rows = run(c, 0, 1.5);
+    const held = rows.filter((r) => r.mode === 'hold');
+    expect(held.length).toBeGreaterThan(0);
+    // It left the chunk's 0.3 and reached zero, never faster than the rate limit allows.
+    expect(held.at(-1)?.q).toBe(0);
+    for (let i = 1; i < rows.length; i++) {
+      expect(Math.abs((rows[i]?.q as number) - (rows[i - 1]?.q as number))).toBeLessThanOrEqual(
+        DT + 1e-12,
+      );
+    }
+  });
+
   it('emits nothing before it knows where the arm is', () => {
     const c = make({}, 'clamp', false);
     expect(c.tick(0, output())).toBe(false);

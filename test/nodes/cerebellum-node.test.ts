@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlCommand } from '../../src/cerebellum/control-protocol.js';
+import { loadActionSpec, specId, specJson } from '../../src/contract/index.js';
 import { LinkServer } from '../../src/link/index.js';
 import type { CerebellumNode as Node } from '../../src/nodes/cerebellum-node.js';
 import { loadProfile } from '../../src/nodes/profile.js';
@@ -107,5 +108,101 @@ describe('cerebellum node', () => {
     expect(learned?.corrected).toBe(0);
     expect(learned?.fallbacks).toBeGreaterThan(0);
     expect(log.lines.some((l) => l.includes('runs uncorrected'))).toBe(true);
+  });
+});
+
+describe('cerebellum node driving a mobile base', () => {
+  let dir: string;
+  const cleanup: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('executes base_twist chunks as speeds and ramps them to exactly zero when the brain stops', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pons-base-'));
+    const n = 2;
+    writeFileSync(
+      join(dir, 'base_spec.json'),
+      JSON.stringify({
+        name: 'diff-drive',
+        horizon: 4,
+        dt: 0.1,
+        dimensions: [
+          { name: 'linear_x', unit: 'm/s', kind: 'base_twist', lower: -1, upper: 1 },
+          { name: 'angular_z', unit: 'rad/s', kind: 'base_twist', lower: -2, upper: 2 },
+        ],
+        tokenizer: { type: 'uniform', vocab_size: 4096 },
+        statistics: {
+          mean: [0, 0],
+          std: [0.5, 1],
+          min: [-1, -2],
+          max: [1, 2],
+          q01: [-1, -2],
+          q99: [1, 2],
+        },
+      }),
+    );
+    const profileFile = join(dir, 'base.yaml');
+    writeFileSync(
+      profileFile,
+      JSON.stringify({
+        name: 'base',
+        spec: 'base_spec.json',
+        robot: { urdf: join(root, 'sim/planar_arm.urdf'), base: { max_acceleration: [1, 2] } },
+        link: { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` },
+        cerebellum: { rate_hz: 500, safety: { position_margin: 0 } },
+      }),
+    );
+    const profile = loadProfile(profileFile);
+    const spec = loadActionSpec(profile.spec);
+    const server = await LinkServer.open({
+      spec: specJson(spec),
+      specId: specId(spec),
+      modelId: 'brain',
+      software: 'test',
+      endpoints: { tokens: profile.link.tokens, state: profile.link.state },
+      log: memoryLog(),
+    });
+    cleanup.push(() => server.close());
+    const commands: ControlCommand[] = [];
+    const log = memoryLog();
+    const node = await CerebellumNode.start({
+      profile,
+      log,
+      link: { modelId: 'base', software: 'test', log },
+      onCommand: (c) => commands.push(c),
+    });
+    cleanup.push(() => node.stop());
+    // Drive at 0.5 m/s turning at -1 rad/s.
+    const tokens = tokenizerFor(spec).encode(
+      Float64Array.from({ length: 4 * n }, (_, i) => (i % 2 === 0 ? 0.5 : -1)),
+    );
+    const timer = setInterval(
+      () =>
+        server.publishTokens({
+          episode_id: 'e',
+          obs_stamp_ns: epochNowNs(),
+          tokens,
+          timings_ms: {},
+        }),
+      50,
+    );
+    expect(
+      await eventually(() => Math.abs((commands.at(-1)?.position[0] ?? 0) - 0.5) < 0.01, 5000),
+    ).toBe(true);
+    expect(commands.at(-1)?.position[1]).toBeCloseTo(-1, 1);
+    expect(
+      commands.every(
+        (c) => Math.abs(c.position[0] as number) <= 1 && Math.abs(c.position[1] as number) <= 2,
+      ),
+    ).toBe(true);
+
+    clearInterval(timer);
+    const stopped = () => {
+      const c = commands.at(-1);
+      return c?.mode === 'hold' && c.position[0] === 0 && c.position[1] === 0;
+    };
+    expect(await eventually(stopped, 5000)).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
   jointTrajectoryMsg,
   ROS_DISTROS,
   ROS_TYPES,
+  twistFromComponents,
   twistMsg,
   twistStampedMsg,
 } from '../../src/ros/index.js';
@@ -244,6 +245,14 @@ describe('Float64MultiArray', () => {
 });
 
 describe('Twist and TwistStamped', () => {
+  it('takes a base_twist chunk step by the names of its components', () => {
+    const twist = twistFromComponents(['linear_x', 'angular_z', 'linear_y'], [0.4, -1.2, 0.1]);
+    expect(twistMsg(twist)).toEqual({
+      linear: { x: 0.4, y: 0.1, z: 0 },
+      angular: { x: 0, y: 0, z: -1.2 },
+    });
+  });
+
   it('fills unset components with 0', () => {
     expect(twistMsg({})).toEqual({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
   });

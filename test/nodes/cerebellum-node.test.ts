@@ -6,10 +6,10 @@ import type { ControlCommand } from '../../src/cerebellum/control-protocol.js';
 import { loadActionSpec, specId, specJson } from '../../src/contract/index.js';
 import { LinkServer } from '../../src/link/index.js';
 import type { CerebellumNode as Node } from '../../src/nodes/cerebellum-node.js';
-import { loadProfile } from '../../src/nodes/profile.js';
+import { loadProfile, type RobotProfile } from '../../src/nodes/profile.js';
 import { tokenizerFor } from '../../src/tokenizer/index.js';
 import { epochNowNs } from '../../src/wire/index.js';
-import { eventually, memoryLog, planarArmIdentity, sleep } from '../helpers/link-fixtures.js';
+import { eventually, memoryLog, sleep } from '../helpers/link-fixtures.js';
 import { armProfile } from '../helpers/profiles.js';
 
 // The control thread runs the compiled worker, so the node comes from dist/ (npm test builds it).
@@ -17,6 +17,48 @@ const compiled = '../../dist/nodes/cerebellum-node.js';
 const { CerebellumNode } = (await import(compiled)) as { CerebellumNode: typeof Node };
 
 const root = join(import.meta.dirname, '../..');
+
+/**
+ * A cerebellum node on `profile`, and a brain (a LinkServer here, speaking the profile's
+ * spec) re-sending one chunk every 50 ms, encoded through the spec's own tokenizer as a
+ * brain would. Resolves once the node is running the chunk.
+ */
+async function nodeWithBrain(
+  profile: RobotProfile,
+  chunk: Float64Array,
+  cleanup: (() => unknown)[],
+) {
+  const spec = loadActionSpec(profile.spec);
+  const server = await LinkServer.open({
+    spec: specJson(spec),
+    specId: specId(spec),
+    modelId: 'brain',
+    software: 'test',
+    endpoints: { tokens: profile.link.tokens, state: profile.link.state },
+    log: memoryLog(),
+  });
+  cleanup.push(() => server.close());
+  const commands: ControlCommand[] = [];
+  const log = memoryLog();
+  const node = await CerebellumNode.start({
+    profile,
+    log,
+    link: { modelId: profile.name, software: 'test', log },
+    onCommand: (c) => commands.push(c),
+  });
+  cleanup.push(() => node.stop());
+  const tokens = tokenizerFor(spec).encode(chunk);
+  const timer = setInterval(
+    () =>
+      server.publishTokens({ episode_id: 'e', obs_stamp_ns: epochNowNs(), tokens, timings_ms: {} }),
+    50,
+  );
+  const stopBrain = () => clearInterval(timer);
+  cleanup.push(stopBrain);
+  const running = () => node.snapshot().chunks_in >= 3 && commands.at(-1)?.mode === 'run';
+  expect(await eventually(running, 5000)).toBe(true);
+  return { server, node, commands, log, stopBrain };
+}
 
 describe('cerebellum node', () => {
   let dir: string;
@@ -26,47 +68,9 @@ describe('cerebellum node', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /**
-   * A node on a temporary profile, and a brain (a LinkServer here) re-sending one chunk
-   * every 50 ms, encoded through the spec's own tokenizer as a brain would.
-   */
   async function armWithBrain(cerebellum: Record<string, unknown>, chunk: Float64Array) {
     dir = mkdtempSync(join(tmpdir(), 'pons-node-'));
-    const profile = loadProfile(armProfile(dir, cerebellum));
-    const server = await LinkServer.open({
-      ...planarArmIdentity('brain'),
-      endpoints: { tokens: profile.link.tokens, state: profile.link.state },
-      log: memoryLog(),
-    });
-    cleanup.push(() => server.close());
-    const commands: ControlCommand[] = [];
-    const log = memoryLog();
-    const node = await CerebellumNode.start({
-      profile,
-      log,
-      link: { modelId: 'arm', software: 'test', log },
-      onCommand: (c) => commands.push(c),
-    });
-    cleanup.push(() => node.stop());
-    const tokens = tokenizerFor(node.spec).encode(chunk);
-    const timer = setInterval(
-      () =>
-        server.publishTokens({
-          episode_id: 'e',
-          obs_stamp_ns: epochNowNs(),
-          tokens,
-          timings_ms: {},
-        }),
-      50,
-    );
-    cleanup.push(() => clearInterval(timer));
-    expect(
-      await eventually(
-        () => node.snapshot().chunks_in >= 3 && commands.at(-1)?.mode === 'run',
-        5000,
-      ),
-    ).toBe(true);
-    return { server, node, commands, log };
+    return nodeWithBrain(loadProfile(armProfile(dir, cerebellum)), chunk, cleanup);
   }
 
   it('latches HOLD on an e-stop packet, brakes to rest, refuses chunks until an explicit release', async () => {
@@ -154,39 +158,11 @@ describe('cerebellum node driving a mobile base', () => {
         cerebellum: { rate_hz: 500, safety: { position_margin: 0 } },
       }),
     );
-    const profile = loadProfile(profileFile);
-    const spec = loadActionSpec(profile.spec);
-    const server = await LinkServer.open({
-      spec: specJson(spec),
-      specId: specId(spec),
-      modelId: 'brain',
-      software: 'test',
-      endpoints: { tokens: profile.link.tokens, state: profile.link.state },
-      log: memoryLog(),
-    });
-    cleanup.push(() => server.close());
-    const commands: ControlCommand[] = [];
-    const log = memoryLog();
-    const node = await CerebellumNode.start({
-      profile,
-      log,
-      link: { modelId: 'base', software: 'test', log },
-      onCommand: (c) => commands.push(c),
-    });
-    cleanup.push(() => node.stop());
     // Drive at 0.5 m/s turning at -1 rad/s.
-    const tokens = tokenizerFor(spec).encode(
+    const { commands, stopBrain } = await nodeWithBrain(
+      loadProfile(profileFile),
       Float64Array.from({ length: 4 * n }, (_, i) => (i % 2 === 0 ? 0.5 : -1)),
-    );
-    const timer = setInterval(
-      () =>
-        server.publishTokens({
-          episode_id: 'e',
-          obs_stamp_ns: epochNowNs(),
-          tokens,
-          timings_ms: {},
-        }),
-      50,
+      cleanup,
     );
     expect(
       await eventually(() => Math.abs((commands.at(-1)?.position[0] ?? 0) - 0.5) < 0.01, 5000),
@@ -198,7 +174,7 @@ describe('cerebellum node driving a mobile base', () => {
       ),
     ).toBe(true);
 
-    clearInterval(timer);
+    stopBrain();
     const stopped = () => {
       const c = commands.at(-1);
       return c?.mode === 'hold' && c.position[0] === 0 && c.position[1] === 0;

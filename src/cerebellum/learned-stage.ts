@@ -10,6 +10,13 @@ import {
   shortId,
   specId,
 } from '../contract/index.js';
+import {
+  checkTensor,
+  createSession,
+  type ProviderFallback,
+  type SessionOptions,
+  type TensorExpectation,
+} from '../onnx/index.js';
 
 /**
  * The optional learned cerebellum stage: an ONNX policy that maps (joint state, the next K
@@ -150,24 +157,11 @@ export class LearnedStageError extends Error {
   }
 }
 
-export interface LearnedStageOptions {
-  /**
-   * Execution providers in order of preference (onnxruntime names: `cpu`, `cuda`, `webgpu`,
-   * ...). Each is tried alone; one that throws is skipped with its reason in `fallbacks`.
-   * `cpu` is tried last when the list does not name it. Default `['cpu']`.
-   */
-  providers?: readonly string[];
-  /**
-   * Threads onnxruntime may use inside one run. Default 1: a small MLP gains nothing from a
-   * thread pool, whose spinning would compete with the control thread for a core.
-   */
-  intraOpThreads?: number;
-}
-
-export interface ProviderFallback {
-  provider: string;
-  reason: string;
-}
+/**
+ * Providers default to `['cpu']` and threads to 1: a small MLP gains nothing from a thread
+ * pool, whose spinning would compete with the control thread for a core.
+ */
+export type LearnedStageOptions = SessionOptions;
 
 export interface LearnedStageCounters {
   /** Successful `correct()` calls. */
@@ -437,38 +431,6 @@ function checkJoints(declared: readonly string[], executed: readonly string[], s
   }
 }
 
-async function createSession(
-  bytes: Uint8Array,
-  modelPath: string,
-  options: LearnedStageOptions,
-): Promise<{ session: ort.InferenceSession; provider: string; fallbacks: ProviderFallback[] }> {
-  const wanted = [...(options.providers ?? ['cpu'])];
-  if (!wanted.includes('cpu')) wanted.push('cpu');
-  const threads = options.intraOpThreads ?? 1;
-  const fallbacks: ProviderFallback[] = [];
-  for (const provider of wanted) {
-    try {
-      const session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [provider],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
-      return { session, provider, fallbacks };
-    } catch (err) {
-      const reason = firstLine((err as Error).message ?? String(err));
-      if (provider === 'cpu') {
-        throw new InputError(modelPath, '', `cannot be loaded by onnxruntime: ${reason}`);
-      }
-      fallbacks.push({ provider, reason });
-    }
-  }
-  // Unreachable: cpu is always in the list and either returns or throws above.
-  throw new InputError(modelPath, '', 'no execution provider could load it');
-}
-
 /** Names, then (where the model declares them) element types and shapes, against pons.json. */
 function checkModel(
   session: ort.InferenceSession,
@@ -479,16 +441,10 @@ function checkModel(
     ['inputs.joint_state', manifest.inputs.joint_state],
     ['inputs.targets', manifest.inputs.targets],
   ] as const;
-  for (const [field, tensor] of declaredInputs) {
-    if (!session.inputNames.includes(tensor.name)) {
-      throw new InputError(
-        modelPath,
-        `${field}.name`,
-        `the model has no input "${tensor.name}" (its inputs: ${session.inputNames.join(', ')})`,
-      );
-    }
-  }
   const fed = new Set(declaredInputs.map(([, t]) => t.name));
+  for (const [field, tensor] of declaredInputs) {
+    checkTensor(session, 'input', expectation(tensor), modelPath, field);
+  }
   const extra = session.inputNames.filter((name) => !fed.has(name));
   if (extra.length > 0) {
     throw new InputError(
@@ -498,52 +454,13 @@ function checkModel(
     );
   }
   const output = manifest.outputs.correction;
-  if (!session.outputNames.includes(output.name)) {
-    throw new InputError(
-      modelPath,
-      'outputs.correction.name',
-      `the model has no output "${output.name}" (its outputs: ${session.outputNames.join(', ')})`,
-    );
-  }
-  const all = [
-    ...declaredInputs.map(
-      ([field, t]) => [field, t, session.inputNames, session.inputMetadata] as const,
-    ),
-    ['outputs.correction', output, session.outputNames, session.outputMetadata] as const,
-  ];
-  for (const [field, tensor, names, metadata] of all) {
-    // Older onnxruntime builds have no metadata; names were checked above, shapes cannot be.
-    const meta = metadata?.[names.indexOf(tensor.name)];
-    if (meta === undefined) continue;
-    if (!meta.isTensor) {
-      throw new InputError(modelPath, `${field}.name`, `"${tensor.name}" is not a tensor`);
-    }
-    if (meta.type !== 'float32') {
-      throw new InputError(
-        modelPath,
-        `${field}.name`,
-        `"${tensor.name}" holds ${meta.type}, the learned stage feeds and reads float32`,
-      );
-    }
-    if (meta.shape.length === 0) continue; // shape not declared by the model
-    const fits =
-      meta.shape.length === tensor.shape.length &&
-      meta.shape.every((dim, i) => typeof dim === 'string' || dim < 0 || dim === tensor.shape[i]);
-    if (!fits) {
-      throw new InputError(
-        modelPath,
-        `${field}.shape`,
-        `the model's "${tensor.name}" is [${meta.shape.join(', ')}], pons.json declares ` +
-          `[${tensor.shape.join(', ')}]`,
-      );
-    }
-  }
+  checkTensor(session, 'output', expectation(output), modelPath, 'outputs.correction');
+}
+
+function expectation(tensor: { name: string; shape: readonly number[] }): TensorExpectation {
+  return { name: tensor.name, types: ['float32'], shape: tensor.shape };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]?.trim() ?? text;
 }

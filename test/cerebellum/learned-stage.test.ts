@@ -297,7 +297,7 @@ describe('learned cerebellum stage: packages that do not fit are InputErrors', (
     const err = await inputError(LearnedStage.load(dir, spec, JOINTS));
     expect(err.source).toBe(join(dir, 'model.onnx'));
     expect(err.field).toBe('inputs.targets.shape');
-    expect(err.reason).toMatch(/is \[1, 12\], pons.json declares \[1, 15\]/);
+    expect(err.reason).toMatch(/"targets" is \[1, 12\], expected \[1, 15\]/);
   });
 
   it('refuses an output name the model does not have', async () => {

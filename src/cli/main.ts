@@ -7,6 +7,7 @@ import { registerCerebellum } from './commands/cerebellum.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLink } from './commands/link.js';
+import { registerModel } from './commands/model.js';
 import { registerSpec } from './commands/spec.js';
 import { VERSION } from './package-info.js';
 
@@ -20,6 +21,7 @@ const program = new Command('pons')
 registerDemo(program);
 registerLink(program);
 registerCerebellum(program);
+registerModel(program);
 registerBench(program);
 registerKeygen(program);
 registerSpec(program);

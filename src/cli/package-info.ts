@@ -17,3 +17,5 @@ export const DEFAULT_LEARNED_STAGE = resolve(PACKAGE_ROOT, 'models/learned-cereb
 
 /** `node <this package's CLI>`: how one pons process starts another. */
 export const CLI_ENTRY = resolve(PACKAGE_ROOT, 'dist/cli/main.js');
+
+export const DEFAULT_BRAIN = resolve(PACKAGE_ROOT, 'models/tiny-vla');

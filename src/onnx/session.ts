@@ -7,6 +7,10 @@ import { InputError } from '../contract/index.js';
  * each provider is tried alone, in order, and every failure is kept with its reason.
  */
 
+// A provider that cannot load is reported by pons as a fallback, with its reason;
+// onnxruntime's own logger would also print it to stderr as an error on every try.
+ort.env.logLevel = 'fatal';
+
 export interface SessionOptions {
   /**
    * Execution providers in order of preference (onnxruntime names: `cuda`, `cpu`, `webgpu`,
@@ -30,9 +34,12 @@ export interface OpenedSession {
   fallbacks: ProviderFallback[];
 }
 
-/** Creates a session for the model `bytes` read from `modelPath` (named in every error). */
+/**
+ * Creates a session for `model`: the file's bytes, or its path (needed for models whose
+ * weights sit in an external `.onnx_data` file beside them). `modelPath` is named in every error.
+ */
 export async function createSession(
-  bytes: Uint8Array,
+  model: Uint8Array | string,
   modelPath: string,
   options: SessionOptions = {},
 ): Promise<OpenedSession> {
@@ -41,14 +48,18 @@ export async function createSession(
   const fallbacks: ProviderFallback[] = [];
   for (const provider of wanted) {
     try {
-      const session = await ort.InferenceSession.create(bytes, {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         intraOpNumThreads: options.intraOpThreads ?? 1,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
-      });
+      };
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions);
       return { session, provider, fallbacks };
     } catch (err) {
       const reason = firstLine((err as Error).message ?? String(err));
@@ -71,8 +82,8 @@ export interface TensorExpectation {
 
 /**
  * Checks one declared input or output of `session` against `want`. `field` names the place
- * in the package that declared it; errors name `<field>.name`, `.type` or `.shape`. Returns the element type the model uses. Older
- * onnxruntime builds carry no metadata; then only the name is checked.
+ * in the package that declared it; errors name `<field>.name`, `.type` or `.shape`. Returns the element type the model
+ * uses. Older onnxruntime builds carry no metadata; then only the name is checked.
  */
 export function checkTensor(
   session: ort.InferenceSession,
@@ -92,7 +103,8 @@ export function checkTensor(
   }
   const meta = (direction === 'input' ? session.inputMetadata : session.outputMetadata)?.[index];
   if (meta === undefined) return undefined;
-  if (!meta.isTensor) throw new InputError(modelPath, `${field}.name`, `"${want.name}" is not a tensor`);
+  if (!meta.isTensor)
+    throw new InputError(modelPath, `${field}.name`, `"${want.name}" is not a tensor`);
   if (!want.types.includes(meta.type)) {
     throw new InputError(
       modelPath,

@@ -1,13 +1,21 @@
 import { cpus, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { version as zmqVersion } from 'zeromq';
+import { runBrainBench } from '../../bench/brain-bench.js';
 import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
 import { runLearnedStageBench } from '../../bench/learned-stage-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
 import { runWireBench } from '../../bench/wire-bench.js';
+import type { DecodingMode } from '../../brain/index.js';
 import { loadActionSpec } from '../../contract/index.js';
 import { loadProfile } from '../../nodes/profile.js';
-import { CLI_ENTRY, DEFAULT_LEARNED_STAGE, DEFAULT_PROFILE } from '../package-info.js';
+import {
+  CLI_ENTRY,
+  DEFAULT_BRAIN,
+  DEFAULT_LEARNED_STAGE,
+  DEFAULT_PROFILE,
+} from '../package-info.js';
+import { addModelOptions, brainOptions, type ModelFlags } from './model.js';
 
 /** The machine a benchmark ran on, printed beside its numbers. */
 export function machine(): Record<string, string | number> {
@@ -110,4 +118,29 @@ export function registerBench(program: Command): void {
       if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
       else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(12)} ${v}`);
     });
+
+  addModelOptions(
+    bench
+      .command('brain')
+      .description('whole brain decisions on a 640×480 frame: stage latencies, tokens/s, memory')
+      .option('--json', 'print the result as JSON')
+      .option('--model <dir>', 'brain model package', DEFAULT_BRAIN)
+      .option('--decisions <n>', 'decisions to time (10000 for the leak check)', '1000')
+      .option('--mode <mode>', 'autoregressive or parallel (default: the package default)'),
+  ).action(
+    async (
+      flags: ModelFlags & { json?: boolean; model: string; decisions: string; mode?: DecodingMode },
+    ) => {
+      const result = await runBrainBench(flags.model, {
+        ...brainOptions(flags),
+        decisions: Number(flags.decisions),
+        ...(flags.mode === undefined ? {} : { mode: flags.mode }),
+        progress: (m) => process.stderr.write(`[bench brain] ${m}\n`),
+      });
+      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+      else
+        for (const [k, v] of Object.entries(result))
+          console.log(`${k.padEnd(18)} ${JSON.stringify(v)}`);
+    },
+  );
 }

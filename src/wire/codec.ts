@@ -134,6 +134,36 @@ function toWire(p: Packet): Record<string, unknown> {
         mode: p.mode,
         last_token_seq: intOut(p.last_token_seq),
       };
+    case 'frame':
+      return {
+        v: p.v,
+        kind: p.kind,
+        camera: p.camera,
+        seq: intOut(p.seq),
+        stamp_ns: stampOut(p.stamp_ns),
+        encoding: p.encoding,
+        width: p.width,
+        height: p.height,
+        data: arrayOut(p.data, Uint8Array, 'data'),
+      };
+    case 'joints':
+      return {
+        v: p.v,
+        kind: p.kind,
+        seq: intOut(p.seq),
+        stamp_ns: stampOut(p.stamp_ns),
+        name: p.name,
+        position: arrayOut(p.position, Float64Array, 'position'),
+        velocity: arrayOut(p.velocity, Float64Array, 'velocity'),
+      };
+    case 'instruction':
+      return {
+        v: p.v,
+        kind: p.kind,
+        seq: intOut(p.seq),
+        stamp_ns: stampOut(p.stamp_ns),
+        text: p.text,
+      };
   }
 }
 
@@ -151,7 +181,7 @@ function stampOut(n: unknown): unknown {
 
 function arrayOut(
   value: unknown,
-  type: typeof Uint32Array | typeof Float64Array,
+  type: typeof Uint32Array | typeof Float64Array | typeof Uint8Array,
   field: string,
 ): NdarrayMap | unknown {
   if (!(value instanceof type)) {

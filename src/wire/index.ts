@@ -20,4 +20,12 @@ export {
   toNdarray,
 } from './ndarray.js';
 export * from './packets.js';
-export { MAX_ID_LENGTH, MAX_TIMINGS, PACKET_KEYS, TIMING_KEY } from './validate.js';
+export {
+  FRAME_CHANNELS,
+  MAX_FRAME_SIDE,
+  MAX_ID_LENGTH,
+  MAX_INSTRUCTION_LENGTH,
+  MAX_TIMINGS,
+  PACKET_KEYS,
+  TIMING_KEY,
+} from './validate.js';

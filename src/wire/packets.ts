@@ -12,7 +12,15 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export const PACKET_KINDS = ['hello', 'tokens', 'state', 'estop'] as const;
+export const PACKET_KINDS = [
+  'hello',
+  'tokens',
+  'state',
+  'estop',
+  'frame',
+  'joints',
+  'instruction',
+] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
 
 export const ROLES = ['brain', 'cerebellum'] as const;
@@ -84,4 +92,62 @@ export interface EstopPacket {
   stamp_ns: bigint;
 }
 
-export type Packet = HelloPacket | TokensPacket | StatePacket | EstopPacket;
+/*
+ * The observation bus: what a simulator, a robot without ROS or a replay publishes for a
+ * brain to see. Each packet is one sensor message, stamped when it was captured.
+ */
+
+/** Raw pixel layouts (sensor_msgs/Image encodings) and compressed formats a frame may carry. */
+export const FRAME_ENCODINGS = ['rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'jpeg', 'png'] as const;
+export type FrameEncoding = (typeof FRAME_ENCODINGS)[number];
+
+/** One camera image. */
+export interface FramePacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'frame';
+  /** The camera's name in the robot profile (1–128 characters). */
+  camera: string;
+  seq: number;
+  stamp_ns: bigint;
+  encoding: FrameEncoding;
+  /** Pixels of a raw frame (1–16384); 0 for jpeg and png, whose size is in their bytes. */
+  width: number;
+  height: number;
+  /**
+   * `|u1` n-d array, 1-D: raw encodings row-major without padding (width · height ·
+   * channels bytes, channels 3, 4 or 1 as the encoding says); jpeg and png their bytes.
+   */
+  data: Uint8Array;
+}
+
+/** A sensor_msgs/JointState: names and positions, velocities empty or one per joint. */
+export interface JointsPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'joints';
+  seq: number;
+  stamp_ns: bigint;
+  name: string[];
+  position: Float64Array;
+  velocity: Float64Array;
+}
+
+/** What the robot should do, in words; it applies from the next decision. */
+export interface InstructionPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'instruction';
+  seq: number;
+  stamp_ns: bigint;
+  /** 1–2000 characters, not only spaces; no control characters but tab and newline. */
+  text: string;
+}
+
+export type ObservationPacket = FramePacket | JointsPacket | InstructionPacket;
+
+export type Packet =
+  | HelloPacket
+  | TokensPacket
+  | StatePacket
+  | EstopPacket
+  | FramePacket
+  | JointsPacket
+  | InstructionPacket;

@@ -5,7 +5,12 @@ import type { WireLimits } from './limits.js';
 import { readNdarray } from './ndarray.js';
 import {
   type EstopPacket,
+  FRAME_ENCODINGS,
+  type FrameEncoding,
+  type FramePacket,
   type HelloPacket,
+  type InstructionPacket,
+  type JointsPacket,
   MODES,
   type Mode,
   PACKET_KINDS,
@@ -52,6 +57,9 @@ export const PACKET_KEYS = {
     'last_token_seq',
   ],
   estop: ['v', 'kind', 'engage', 'reason', 'stamp_ns'],
+  frame: ['v', 'kind', 'camera', 'seq', 'stamp_ns', 'encoding', 'width', 'height', 'data'],
+  joints: ['v', 'kind', 'seq', 'stamp_ns', 'name', 'position', 'velocity'],
+  instruction: ['v', 'kind', 'seq', 'stamp_ns', 'text'],
 } as const satisfies Record<PacketKind, readonly string[]>;
 
 /** Longest model, episode and software id, in UTF-16 code units. */
@@ -69,7 +77,23 @@ const KEY_SETS: Readonly<Record<PacketKind, ReadonlySet<string>>> = {
   tokens: new Set(PACKET_KEYS.tokens),
   state: new Set(PACKET_KEYS.state),
   estop: new Set(PACKET_KEYS.estop),
+  frame: new Set(PACKET_KEYS.frame),
+  joints: new Set(PACKET_KEYS.joints),
+  instruction: new Set(PACKET_KEYS.instruction),
 };
+
+/** Bytes per pixel of each raw frame encoding; compressed ones are absent. */
+export const FRAME_CHANNELS: Readonly<Partial<Record<FrameEncoding, number>>> = {
+  rgb8: 3,
+  bgr8: 3,
+  rgba8: 4,
+  bgra8: 4,
+  mono8: 1,
+};
+/** The widest or tallest raw frame accepted: beyond it, a header is corrupt. */
+export const MAX_FRAME_SIDE = 16384;
+/** Longest instruction, in UTF-16 code units. */
+export const MAX_INSTRUCTION_LENGTH = 2000;
 
 type Fields = Record<string, unknown>;
 
@@ -93,6 +117,12 @@ export function validatePacket(
       return helloPacket(value, source, limits);
     case 'estop':
       return estopPacket(value, source);
+    case 'frame':
+      return framePacket(value, source, limits);
+    case 'joints':
+      return jointsPacket(value, source, limits);
+    case 'instruction':
+      return instructionPacket(value, source);
   }
 }
 
@@ -242,6 +272,111 @@ function estopPacket(value: Fields, source: string): EstopPacket {
   return { v: PROTOCOL_VERSION, kind: 'estop', engage, reason, stamp_ns };
 }
 
+function framePacket(value: Fields, source: string, limits: Readonly<WireLimits>): FramePacket {
+  const camera = idField(value, 'camera', source);
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const encoding = enumField(value, 'encoding', FRAME_ENCODINGS, source) as FrameEncoding;
+  const channels = FRAME_CHANNELS[encoding];
+  const width = counterField(value, 'width', 0, source);
+  const height = counterField(value, 'height', 0, source);
+  for (const [key, n] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    const fits = channels === undefined ? n === 0 : n >= 1 && n <= MAX_FRAME_SIDE;
+    if (!fits) {
+      const must = channels === undefined ? `0 for ${encoding}` : `in [1, ${MAX_FRAME_SIDE}]`;
+      throw new WireError('range', source, key, `is ${n}, must be ${must}`);
+    }
+  }
+  const data = readNdarray(value.data, '|u1', source, 'data', 1, limits.maxBytes);
+  if (data.length === 0) throw new WireError('shape', source, 'data.shape', 'is [0]');
+  if (channels !== undefined && data.length !== width * height * channels) {
+    throw new WireError(
+      'shape',
+      source,
+      'data.shape',
+      `is [${data.length}], a ${width}×${height} ${encoding} frame has ${width * height * channels} bytes`,
+    );
+  }
+  return {
+    v: PROTOCOL_VERSION,
+    kind: 'frame',
+    camera,
+    seq,
+    stamp_ns,
+    encoding,
+    width,
+    height,
+    data,
+  };
+}
+
+function jointsPacket(value: Fields, source: string, limits: Readonly<WireLimits>): JointsPacket {
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const names = value.name;
+  if (!Array.isArray(names)) {
+    throw new WireError('type', source, 'name', `is ${describe(names)}, must be an array of str`);
+  }
+  if (names.length > limits.maxJoints) {
+    throw new WireError(
+      'oversize',
+      source,
+      'name',
+      `has ${names.length} joints, the limit is ${limits.maxJoints}`,
+    );
+  }
+  const name = names.map((_, i) =>
+    idField(names as unknown as Fields, String(i), source, `name[${i}]`),
+  );
+  if (new Set(name).size !== name.length) {
+    throw new WireError('range', source, 'name', 'names a joint twice');
+  }
+  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
+  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
+  if (position.length !== name.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'position.shape',
+      `is [${position.length}], name has ${name.length} joints`,
+    );
+  }
+  if (velocity.length !== 0 && velocity.length !== name.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'velocity.shape',
+      `is [${velocity.length}], must be [0] or [${name.length}]`,
+    );
+  }
+  finiteArray(position, 'position', source);
+  finiteArray(velocity, 'velocity', source);
+  return { v: PROTOCOL_VERSION, kind: 'joints', seq, stamp_ns, name, position, velocity };
+}
+
+function instructionPacket(value: Fields, source: string): InstructionPacket {
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const text = value.text;
+  if (typeof text !== 'string') {
+    throw new WireError('type', source, 'text', `is ${describe(text)}, must be a str`);
+  }
+  if (text.trim() === '') throw new WireError('range', source, 'text', 'is empty');
+  if (text.length > MAX_INSTRUCTION_LENGTH) {
+    throw new WireError(
+      'range',
+      source,
+      'text',
+      `is ${text.length} characters long, at most ${MAX_INSTRUCTION_LENGTH}`,
+    );
+  }
+  noControlCharacters(text, source, 'text', true);
+  return { v: PROTOCOL_VERSION, kind: 'instruction', seq, stamp_ns, text };
+}
+
 function specIdField(value: Fields, source: string): string {
   const id = value.spec_id;
   if (typeof id !== 'string') {
@@ -259,27 +394,38 @@ function specIdField(value: Fields, source: string): string {
 }
 
 /** A non-empty id of at most MAX_ID_LENGTH characters, none of them a control character. */
-function idField(value: Fields, key: string, source: string): string {
+function idField(value: Fields, key: string, source: string, field = key): string {
   const id = value[key];
   if (typeof id !== 'string') {
-    throw new WireError('type', source, key, `is ${describe(id)}, must be a str`);
+    throw new WireError('type', source, field, `is ${describe(id)}, must be a str`);
   }
-  if (id.length === 0) throw new WireError('range', source, key, 'is empty');
+  if (id.length === 0) throw new WireError('range', source, field, 'is empty');
   if (id.length > MAX_ID_LENGTH) {
     throw new WireError(
       'range',
       source,
-      key,
+      field,
       `is ${id.length} characters long, at most ${MAX_ID_LENGTH}`,
     );
   }
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
+  noControlCharacters(id, source, field, false);
+  return id;
+}
+
+/** Refuses C0 and C1 control characters (tab and newline too, unless `whitespace`). */
+function noControlCharacters(text: string, source: string, field: string, whitespace: boolean) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (whitespace && (c === 0x09 || c === 0x0a)) continue;
     if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
-      throw new WireError('range', source, key, `holds a control character (U+${hex4(c)}) at ${i}`);
+      throw new WireError(
+        'range',
+        source,
+        field,
+        `holds a control character (U+${hex4(c)}) at ${i}`,
+      );
     }
   }
-  return id;
 }
 
 /** An integer counter in [min, 2^53): MessagePack int of any width. */

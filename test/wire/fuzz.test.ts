@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   decodePacket,
   encodePacket,
+  type FramePacket,
   type HelloPacket,
   type Packet,
   type StatePacket,
@@ -49,7 +50,11 @@ const KEYS = {
     'last_token_seq',
   ],
   estop: ['v', 'kind', 'engage', 'reason', 'stamp_ns'],
+  frame: ['v', 'kind', 'camera', 'seq', 'stamp_ns', 'encoding', 'width', 'height', 'data'],
+  joints: ['v', 'kind', 'seq', 'stamp_ns', 'name', 'position', 'velocity'],
+  instruction: ['v', 'kind', 'seq', 'stamp_ns', 'text'],
 };
+const RAW_CHANNELS: Record<string, number> = { rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1 };
 const INT64_END = 2n ** 63n;
 
 function check(ok: boolean, what: string): void {
@@ -98,6 +103,12 @@ function assertValidPacket(p: unknown): asserts p is Packet {
     check(isStamp(o.stamp_ns), 'stamp');
     return;
   }
+  if (o.kind === 'frame' || o.kind === 'joints' || o.kind === 'instruction') {
+    check(isCounter(o.seq, 0), 'seq');
+    check(isStamp(o.stamp_ns), 'stamp');
+    assertValidObservation(o);
+    return;
+  }
   check(isSpecId(o.spec_id), 'spec_id');
   if (o.kind === 'hello') {
     check(o.role === 'brain' || o.role === 'cerebellum', 'role');
@@ -143,6 +154,41 @@ function assertValidPacket(p: unknown): asserts p is Packet {
     check(a.every(Number.isFinite) && b.every(Number.isFinite), 'joints finite');
     check(['run', 'hold', 'estop'].includes(o.mode as string), 'mode');
     check(isCounter(o.last_token_seq, -1), 'last_token_seq');
+  }
+}
+
+function assertValidObservation(o: Record<string, unknown>): void {
+  if (o.kind === 'instruction') {
+    const text = o.text as string;
+    check(typeof text === 'string' && text.trim().length > 0 && text.length <= 2000, 'text');
+    check(![...text].some((c) => isId(c) === false && c !== '\t' && c !== '\n'), 'text chars');
+  } else if (o.kind === 'joints') {
+    const names = o.name as unknown[];
+    check(
+      Array.isArray(names) && names.every(isId) && new Set(names).size === names.length,
+      'names',
+    );
+    const pos = o.position as Float64Array;
+    const vel = o.velocity as Float64Array;
+    check(pos instanceof Float64Array && vel instanceof Float64Array, 'joint arrays');
+    check(pos.length === names.length && (vel.length === 0 || vel.length === pos.length), 'counts');
+    check(pos.every(Number.isFinite) && vel.every(Number.isFinite), 'joints finite');
+  } else {
+    check(isId(o.camera), 'camera');
+    const data = o.data as Uint8Array;
+    check(data instanceof Uint8Array && data.length > 0, 'data');
+    const channels = RAW_CHANNELS[o.encoding as string];
+    if (channels === undefined) {
+      check(['jpeg', 'png'].includes(o.encoding as string), 'encoding');
+      check(o.width === 0 && o.height === 0, 'compressed size');
+    } else {
+      const [w, h] = [o.width as number, o.height as number];
+      check(
+        [w, h].every((n) => Number.isInteger(n) && n >= 1 && n <= 16384),
+        'size',
+      );
+      check(data.length === w * h * channels, 'raw length');
+    }
   }
 }
 
@@ -259,7 +305,64 @@ const estopArb: fc.Arbitrary<Packet> = fc
   })
   .map((e) => ({ v: 1 as const, kind: 'estop' as const, ...e }));
 
-const packetArb: fc.Arbitrary<Packet> = fc.oneof(tokensArb, stateArb, helloArb, estopArb);
+const frameArb: fc.Arbitrary<Packet> = fc
+  .record({
+    camera: id,
+    seq,
+    stamp_ns: stamp,
+    encoding: fc.constantFrom('rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', 'jpeg', 'png'),
+    width: fc.integer({ min: 1, max: 12 }),
+    height: fc.integer({ min: 1, max: 12 }),
+    fill: fc.nat(255),
+  })
+  .map(({ fill, ...f }) => {
+    const channels = RAW_CHANNELS[f.encoding];
+    const size = channels === undefined ? [0, 0] : [f.width, f.height];
+    const length = channels === undefined ? f.width * f.height : f.width * f.height * channels;
+    return {
+      v: 1 as const,
+      kind: 'frame' as const,
+      ...f,
+      encoding: f.encoding as FramePacket['encoding'],
+      width: size[0] as number,
+      height: size[1] as number,
+      data: new Uint8Array(length).fill(fill),
+    };
+  });
+
+const jointsArb: fc.Arbitrary<Packet> = fc.uniqueArray(id, { maxLength: 8 }).chain((name) =>
+  fc.record({
+    v: fc.constant(1 as const),
+    kind: fc.constant('joints' as const),
+    seq,
+    stamp_ns: stamp,
+    name: fc.constant(name),
+    position: fc
+      .array(finite, { minLength: name.length, maxLength: name.length })
+      .map((a) => Float64Array.from(a)),
+    velocity: fc
+      .oneof(fc.constant([]), fc.array(finite, { minLength: name.length, maxLength: name.length }))
+      .map((a) => Float64Array.from(a)),
+  }),
+);
+
+const instructionArb: fc.Arbitrary<Packet> = fc.record({
+  v: fc.constant(1 as const),
+  kind: fc.constant('instruction' as const),
+  seq,
+  stamp_ns: stamp,
+  text: fc.stringMatching(/^[a-z][a-z <>\n]{0,60}$/),
+});
+
+const packetArb: fc.Arbitrary<Packet> = fc.oneof(
+  tokensArb,
+  stateArb,
+  helloArb,
+  estopArb,
+  frameArb,
+  jointsArb,
+  instructionArb,
+);
 
 /** The packet's map with n-d arrays as maps, built without the codec. */
 function wireOf(p: Packet): Record<string, unknown> {
@@ -272,8 +375,18 @@ function wireOf(p: Packet): Record<string, unknown> {
         position: nd(p.position, '<f8', Float64Array),
         velocity: nd(p.velocity, '<f8', Float64Array),
       };
+    case 'joints':
+      return {
+        ...p,
+        name: [...p.name],
+        position: nd(p.position, '<f8', Float64Array),
+        velocity: nd(p.velocity, '<f8', Float64Array),
+      };
+    case 'frame':
+      return { ...p, data: nd(p.data, '|u1', Uint8Array) };
     case 'hello':
     case 'estop':
+    case 'instruction':
       return { ...p };
   }
 }

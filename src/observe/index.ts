@@ -1,0 +1,3 @@
+export * from './approximate-time.js';
+export * from './gate.js';
+export * from './synchronize.js';

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { InputError } from '../contract/index.js';
 import { LinkSecurityError } from '../link/index.js';
 import { registerBench } from './commands/bench.js';
+import { registerBrain } from './commands/brain.js';
+import { registerBus } from './commands/bus.js';
 import { registerCerebellum } from './commands/cerebellum.js';
 import { registerDemo } from './commands/demo.js';
 import { registerKeygen } from './commands/keygen.js';
@@ -20,6 +22,8 @@ const program = new Command('pons')
 
 registerDemo(program);
 registerLink(program);
+registerBrain(program);
+registerBus(program);
 registerCerebellum(program);
 registerModel(program);
 registerBench(program);

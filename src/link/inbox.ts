@@ -1,4 +1,10 @@
-import { decodePacket, type HelloPacket, type Packet, WireError } from '../wire/index.js';
+import {
+  decodePacket,
+  type HelloPacket,
+  type Packet,
+  WireError,
+  type WireLimits,
+} from '../wire/index.js';
 import type { LinkCounters } from './counters.js';
 import type { RateLimitedLog } from './log.js';
 
@@ -21,6 +27,7 @@ export function decodeBatch(
   source: string,
   counters: LinkCounters,
   limited: RateLimitedLog,
+  limits?: Partial<WireLimits>,
 ): Packet[] {
   const packets: Packet[] = [];
   for (const frames of batch) {
@@ -34,7 +41,7 @@ export function decodeBatch(
       continue;
     }
     try {
-      packets.push(decodePacket(frames[0] as Buffer, source));
+      packets.push(decodePacket(frames[0] as Buffer, source, limits));
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
       counters.drop(err.code);

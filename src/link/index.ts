@@ -7,3 +7,4 @@ export * from './log.js';
 export * from './security.js';
 export * from './server.js';
 export { isCurveKey, z85Decode, z85Encode } from './z85.js';
+export * from './bus.js';

@@ -1,4 +1,4 @@
-import { Subscriber, XPublisher } from 'zeromq';
+import { type Publisher, Subscriber, XPublisher } from 'zeromq';
 
 /**
  * Socket options shared by every link socket. Reconnect every 100 ms (a restarted peer
@@ -53,7 +53,7 @@ export class NewestSender {
   superseded = 0;
   failed = 0;
 
-  constructor(private readonly socket: XPublisher) {}
+  constructor(private readonly socket: XPublisher | Publisher) {}
 
   send(key: string, bytes: Uint8Array): void {
     if (this.busy) {

@@ -123,6 +123,68 @@ const cerebellumSchema = z
   })
   .strict();
 
+const cameraSchema = z
+  .object({
+    /** The camera's name: the bus `camera` field, and how logs and metrics call it. */
+    name: z.string().min(1).max(128),
+    /** ROS topic; `sensor_msgs/CompressedImage` when `compressed`, else `sensor_msgs/Image`. */
+    topic: z.string().default('/camera/image_raw'),
+    compressed: z.boolean().default(false),
+    /** A camera silent this long is reported as timed out (ms). */
+    timeout_ms: z.number().positive().default(500),
+    /** camera_calibration YAML (camera_info), for the record; the model sees the raw image. */
+    calibration: z.string().optional(),
+  })
+  .strict();
+
+const brainSchema = z
+  .object({
+    /** Brain model package directory (docs/model-package.md). */
+    model: z.string().default('../../models/tiny-vla'),
+    /** onnxruntime execution providers in order of preference; pons falls back itself. */
+    providers: z.array(z.string().min(1)).min(1).default(['cuda', 'cpu']),
+    /** Model file variant (transformers.js suffix: fp16, quantized, …); none by default. */
+    variant: z.string().optional(),
+    /** onnxruntime threads per run; 0 lets onnxruntime choose. */
+    threads: z.int().nonnegative().default(0),
+    /** Decoding mode; the package's default when absent. */
+    mode: z.enum(['autoregressive', 'parallel']).optional(),
+    /** Where observations come from: the pons observation bus, or ROS 2 topics. */
+    source: z.enum(['bus', 'ros']).default('bus'),
+    bus: endpoint.default('tcp://127.0.0.1:5557'),
+    cameras: z
+      .array(cameraSchema)
+      .min(1)
+      .prefault([{ name: 'overhead' }]),
+    /** Joint states join each observation (synchronised like a camera) when true. */
+    use_joint_states: z.boolean().default(false),
+    joint_states_topic: z.string().default('/joint_states'),
+    instruction_topic: z.string().default('/pons/instruction'),
+    /** The instruction until one arrives from the bus, ROS or the command line. */
+    instruction: z.string().optional(),
+    /** message_filters ApproximateTime parameters. */
+    sync: z
+      .object({
+        queue_size: z.int().positive().default(10),
+        max_interval_ms: z.number().positive().optional(),
+        age_penalty: z.number().nonnegative().default(0.1),
+      })
+      .strict()
+      .prefault({}),
+    /** Observations older than this when the model is free are dropped as stale (ms). */
+    max_observation_age_ms: z.number().positive().default(500),
+    /** Decide while the cerebellum reports e-stop (default: the brain pauses). */
+    run_during_estop: z.boolean().default(false),
+    /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics; off when absent. */
+    metrics_port: z.int().min(1).max(65535).optional(),
+    diagnostics_topic: z.string().default('/diagnostics'),
+  })
+  .strict()
+  .refine(
+    (b) => new Set(b.cameras.map((c) => c.name)).size === b.cameras.length,
+    'camera names must be unique',
+  );
+
 const profileSchema = z
   .object({
     name: z.string().min(1),
@@ -149,6 +211,7 @@ const profileSchema = z
       .strict(),
     link: linkSchema.prefault({}),
     cerebellum: cerebellumSchema.prefault({}),
+    brain: brainSchema.prefault({}),
   })
   .strict();
 
@@ -173,6 +236,13 @@ export function loadProfile(path: string): RobotProfile {
       ...(link.curve_secret ? { curve_secret: at(link.curve_secret) } : {}),
       ...(link.authorized_keys ? { authorized_keys: at(link.authorized_keys) } : {}),
       ...(link.server_key ? { server_key: at(link.server_key) } : {}),
+    },
+    brain: {
+      ...raw.brain,
+      model: at(raw.brain.model),
+      cameras: raw.brain.cameras.map((c) =>
+        c.calibration ? { ...c, calibration: at(c.calibration) } : c,
+      ),
     },
     cerebellum: {
       ...raw.cerebellum,

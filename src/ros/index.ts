@@ -1,3 +1,4 @@
+export * from './brain-io.js';
 export * from './cerebellum-io.js';
 export * from './definitions.js';
 export * from './messages.js';
@@ -5,3 +6,4 @@ export * from './pons-msgs.js';
 export * from './qos.js';
 export * from './rclnodejs.js';
 export * from './time.js';
+export * from './sensor-messages.js';

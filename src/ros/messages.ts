@@ -22,6 +22,9 @@ export const ROS_TYPES = {
   diagnosticArray: 'diagnostic_msgs/msg/DiagnosticArray',
   bool: 'std_msgs/msg/Bool',
   jointState: 'sensor_msgs/msg/JointState',
+  image: 'sensor_msgs/msg/Image',
+  compressedImage: 'sensor_msgs/msg/CompressedImage',
+  string: 'std_msgs/msg/String',
 } as const;
 
 // ---- message shapes ---------------------------------------------------------------------------

@@ -1,0 +1,202 @@
+import type { Command } from 'commander';
+import { BrainRuntime } from '../../brain/index.js';
+import {
+  type ActionSpec,
+  loadActionSpec,
+  shortId,
+  specId,
+  specJson,
+} from '../../contract/index.js';
+import {
+  LinkServer,
+  ObservationSubscriber,
+  readAuthorizedKeys,
+  readSecretCertificate,
+  stderrLog,
+} from '../../link/index.js';
+import { BrainMetrics } from '../../nodes/brain-metrics.js';
+import { type BrainHealth, BrainNode } from '../../nodes/brain-node.js';
+import { type BrainSources, busSources, rosSources } from '../../nodes/brain-sources.js';
+import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import { epochNowNs } from '../../wire/index.js';
+import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
+import { emitJson, runUntilStopped } from '../run-until.js';
+
+interface BrainFlags {
+  config: string;
+  model?: string;
+  instruction?: string;
+  source?: 'bus' | 'ros';
+  bus?: string;
+  providers?: string;
+  threads?: string;
+  episode: string;
+  metricsPort?: string;
+  duration?: string;
+  json?: boolean;
+}
+
+export function registerBrain(program: Command): void {
+  program
+    .command('brain')
+    .description(
+      'run the brain model on synchronised observations (bus or ROS 2) and publish action tokens',
+    )
+    .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
+    .option('--model <dir>', 'brain model package (overrides the profile)')
+    .option('--instruction <text>', 'what the robot should do, until another instruction arrives')
+    .option('--source <kind>', 'bus | ros (overrides the profile)')
+    .option('--bus <endpoint>', 'observation bus endpoint (overrides the profile)')
+    .option('--providers <list>', 'execution providers in order of preference (overrides)')
+    .option('--threads <n>', 'onnxruntime threads per run (overrides)')
+    .option('--episode <id>', 'episode id carried by every token packet', 'live')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
+    .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
+    .option('--json', 'print health as JSON lines every second')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (flags: BrainFlags) => {
+      const profile = applyFlags(loadProfile(flags.config), flags);
+      const b = profile.brain;
+      const brain = await BrainRuntime.open(b.model, {
+        providers: b.providers,
+        intraOpThreads: b.threads,
+        ...(b.variant === undefined ? {} : { variant: b.variant }),
+      });
+      for (const f of brain.fallbacks) {
+        stderrLog.warn(
+          `${f.graph}: provider ${f.provider} unavailable (${f.reason}); using the next`,
+        );
+      }
+      const spec = brain.pkg.spec;
+      const robotSpecId = specId(loadActionSpec(profile.spec));
+      if (robotSpecId !== brain.pkg.specId) {
+        throw new Error(
+          `${brain.pkg.dir}: the model was built for spec ${shortId(brain.pkg.specId)}…, the robot profile ${profile.file} executes ${shortId(robotSpecId)}…: they disagree on what a token means`,
+        );
+      }
+      const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
+      let sources: BrainSources;
+      let ros: Awaited<ReturnType<typeof rosSources>>['ros'] | undefined;
+      let bus: ObservationSubscriber | undefined;
+      if (b.source === 'ros') {
+        const opened = await rosSources(
+          {
+            nodeName: 'pons_brain',
+            cameras: b.cameras,
+            ...(b.use_joint_states ? { jointStatesTopic: b.joint_states_topic } : {}),
+            instructionTopic: b.instruction_topic,
+            diagnosticsTopic: b.diagnostics_topic,
+          },
+          stderrLog,
+        );
+        ({ ros } = opened);
+        sources = opened;
+      } else {
+        bus = ObservationSubscriber.open({ endpoint: b.bus, insecure: profile.link.insecure });
+        sources = busSources(bus);
+      }
+      const now = ros ? () => (ros as NonNullable<typeof ros>).now() : epochNowNs;
+      const node = new BrainNode({
+        profile,
+        brain,
+        link,
+        sensors: sources.sensors,
+        instructions: sources.instructions,
+        ...(b.instruction === undefined ? {} : { instruction: b.instruction }),
+        ...(b.mode === undefined ? {} : { mode: b.mode }),
+        episodeId: flags.episode,
+        now,
+        log: stderrLog,
+      });
+      const metrics =
+        b.metrics_port === undefined
+          ? undefined
+          : BrainMetrics.start(() => node.health(), b.metrics_port);
+      const report = setInterval(() => {
+        const h = node.health();
+        if (flags.json) emitJson('health', h as unknown as Record<string, unknown>);
+        else process.stderr.write(`[pons brain] ${summary(h)}\n`);
+        ros?.publishDiagnostics(diagnostics(h));
+      }, 1000);
+      if (flags.json) emitJson('ready', { pid: process.pid, provider: brain.provider });
+      const why = await runUntilStopped(
+        flags.duration === undefined ? undefined : Number(flags.duration),
+      );
+      clearInterval(report);
+      node.close();
+      await node.idle();
+      const final = node.health();
+      if (flags.json)
+        emitJson('summary', { why, ...(final as unknown as Record<string, unknown>) });
+      else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
+      metrics?.close();
+      bus?.close();
+      await ros?.close();
+      await link.drained();
+      link.close();
+      await brain.close();
+    });
+}
+
+function applyFlags(profile: RobotProfile, flags: BrainFlags): RobotProfile {
+  const b = { ...profile.brain };
+  if (flags.model !== undefined) b.model = flags.model;
+  if (flags.instruction !== undefined) b.instruction = flags.instruction;
+  if (flags.source !== undefined) b.source = flags.source;
+  if (flags.bus !== undefined) b.bus = flags.bus;
+  if (flags.providers !== undefined) b.providers = flags.providers.split(',').map((p) => p.trim());
+  if (flags.threads !== undefined) b.threads = Number(flags.threads);
+  if (flags.metricsPort !== undefined) b.metrics_port = Number(flags.metricsPort);
+  return { ...profile, brain: b };
+}
+
+function linkOptions(profile: RobotProfile, modelId: string, spec: ActionSpec) {
+  const { link } = profile;
+  return {
+    spec: specJson(spec),
+    specId: specId(spec),
+    modelId,
+    software: VERSION,
+    endpoints: { tokens: link.tokens, state: link.state },
+    insecure: link.insecure,
+    ...(link.curve_secret && link.authorized_keys
+      ? {
+          curve: {
+            ...readSecretCertificate(link.curve_secret),
+            authorizedKeys: readAuthorizedKeys(link.authorized_keys),
+          },
+        }
+      : {}),
+  };
+}
+
+function summary(h: BrainHealth): string {
+  const d = h.latency_ms.decision;
+  return (
+    `${h.decisions} decisions (${h.decisions_per_s}/s) on ${h.provider}, decision p50 ${d?.p50} ms, ` +
+    `superseded ${h.gate.superseded}, stale ${h.gate.stale}, failed ${h.gate.failed}` +
+    `${h.cerebellum_mode === 'estop' ? ', PAUSED (cerebellum e-stop)' : ''}` +
+    `${h.instruction === null ? ', waiting for an instruction' : ''}` +
+    `${h.cameras_silent.length > 0 ? `, silent cameras: ${h.cameras_silent.join(', ')}` : ''}`
+  );
+}
+
+function diagnostics(h: BrainHealth) {
+  const problem = h.cameras_silent.length > 0 || h.instruction === null;
+  return {
+    level: problem ? ('warn' as const) : ('ok' as const),
+    name: 'pons_brain: decisions',
+    message: problem ? summary(h) : `${h.decisions_per_s} decisions/s`,
+    values: {
+      provider: h.provider,
+      decisions: h.decisions,
+      decisions_per_s: h.decisions_per_s,
+      decision_p50_ms: h.latency_ms.decision?.p50 ?? Number.NaN,
+      pipeline_p99_ms: h.latency_ms.pipeline?.p99 ?? Number.NaN,
+      superseded: h.gate.superseded,
+      stale: h.gate.stale,
+      failed: h.gate.failed,
+    },
+  };
+}

@@ -1,3 +1,4 @@
+export * from './bus.js';
 export * from './certificates.js';
 export * from './client.js';
 export * from './counters.js';
@@ -7,4 +8,3 @@ export * from './log.js';
 export * from './security.js';
 export * from './server.js';
 export { isCurveKey, z85Decode, z85Encode } from './z85.js';
-export * from './bus.js';

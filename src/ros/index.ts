@@ -5,5 +5,5 @@ export * from './messages.js';
 export * from './pons-msgs.js';
 export * from './qos.js';
 export * from './rclnodejs.js';
-export * from './time.js';
 export * from './sensor-messages.js';
+export * from './time.js';

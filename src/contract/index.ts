@@ -1,4 +1,5 @@
 export * from './action-spec.js';
+export * from './camera-info.js';
 export * from './canonical-json.js';
 export * from './errors.js';
 export * from './files.js';

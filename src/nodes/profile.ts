@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseWith, readYamlFile } from '../contract/index.js';
+import { loadCameraInfo, parseWith, readYamlFile } from '../contract/index.js';
 import { topicQosSchema } from '../ros/index.js';
 
 /**
@@ -132,7 +132,7 @@ const cameraSchema = z
     compressed: z.boolean().default(false),
     /** A camera silent this long is reported as timed out (ms). */
     timeout_ms: z.number().positive().default(500),
-    /** camera_calibration YAML (camera_info), for the record; the model sees the raw image. */
+    /** camera_calibration YAML (camera_info), checked at load; the model sees the raw image. */
     calibration: z.string().optional(),
   })
   .strict();
@@ -240,9 +240,12 @@ export function loadProfile(path: string): RobotProfile {
     brain: {
       ...raw.brain,
       model: at(raw.brain.model),
-      cameras: raw.brain.cameras.map((c) =>
-        c.calibration ? { ...c, calibration: at(c.calibration) } : c,
-      ),
+      cameras: raw.brain.cameras.map((c) => {
+        if (!c.calibration) return c;
+        const calibration = at(c.calibration);
+        loadCameraInfo(calibration); // a broken calibration file fails the profile, not later
+        return { ...c, calibration };
+      }),
     },
     cerebellum: {
       ...raw.cerebellum,

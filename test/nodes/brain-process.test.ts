@@ -7,6 +7,7 @@ import { epochNowNs, type TokensPacket } from '../../src/wire/index.js';
 import { TINY_VLA } from '../helpers/brain-packages.js';
 import {
   eventually,
+  freePort,
   ipcEndpoints,
   memoryLog,
   planarArmIdentity,
@@ -36,6 +37,7 @@ const packets: { packet: TokensPacket; at: number }[] = [];
 const sent = new Map<bigint, number>();
 let camera: NodeJS.Timeout | undefined;
 let mode: 'run' | 'estop' = 'run';
+let metricsPort = 0;
 
 async function rgb(c: GoldenCase) {
   const { data, info } = await sharp(readFileSync(join(TINY_VLA, c.image)))
@@ -102,7 +104,17 @@ beforeAll(async () => {
     });
   }, 50);
   state.unref();
-  brain = PonsProcess.start(['brain', '--config', profile, '--json', '--episode', 'e2e']);
+  metricsPort = await freePort();
+  brain = PonsProcess.start([
+    'brain',
+    '--config',
+    profile,
+    '--json',
+    '--episode',
+    'e2e',
+    '--metrics-port',
+    String(metricsPort),
+  ]);
   await brain.waitFor((e) => e.event === 'ready', 20_000);
 }, 30_000);
 
@@ -142,6 +154,15 @@ describe('pons brain, from the observation bus to the link', () => {
     const seqs = packets.map((p) => p.packet.seq);
     expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
   }, 30_000);
+
+  it('serves its health as Prometheus metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const decisions = Number(/^pons_brain_decisions_total (\d+)$/m.exec(text)?.[1]);
+    expect(decisions).toBeGreaterThanOrEqual(10);
+    expect(text).toMatch(/^pons_brain_provider_info\{provider="cpu"\} 1$/m);
+    expect(text).toMatch(/^pons_brain_latency_ms\{stage="decision",quantile="0.5"\} [\d.]+$/m);
+    expect(text).toMatch(/^pons_brain_observations_dropped_total\{reason="stale"\} 0$/m);
+  });
 
   it('applies a new instruction from the bus at the next decision', async () => {
     say(1);

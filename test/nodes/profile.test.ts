@@ -77,3 +77,46 @@ describe('robot profile', () => {
     }
   });
 });
+
+describe('brain section', () => {
+  it('the shipped profiles (embedded sim, Gazebo, real robot) load and say where observations come from', () => {
+    const sim = loadProfile(join(root, 'calibration/planar-arm/robot.yaml'));
+    expect(sim.brain).toMatchObject({ source: 'bus', model: join(root, 'models/tiny-vla') });
+    expect(sim.brain.cameras[0]?.calibration).toBe(
+      join(root, 'calibration/planar-arm/overhead_camera.yaml'),
+    );
+    const gazebo = loadProfile(join(root, 'calibration/planar-arm/robot-gazebo.yaml'));
+    expect(gazebo.brain).toMatchObject({ source: 'ros', use_joint_states: true });
+    expect(gazebo.cerebellum.output.kind).toBe('ros');
+    const robot = loadProfile(join(root, 'calibration/planar-arm/robot-ros.yaml'));
+    expect(robot.brain.cameras[0]).toMatchObject({ compressed: true });
+    expect(robot.link.curve_secret).toBe(join(root, 'keys/brain.key_secret'));
+  });
+
+  it('fills the brain defaults, documented in the schema', () => {
+    const p = loadProfile(write(base));
+    expect(p.brain).toMatchObject({
+      providers: ['cuda', 'cpu'],
+      source: 'bus',
+      bus: 'tcp://127.0.0.1:5557',
+      cameras: [
+        { name: 'overhead', topic: '/camera/image_raw', compressed: false, timeout_ms: 500 },
+      ],
+      sync: { queue_size: 10, age_penalty: 0.1 },
+      max_observation_age_ms: 500,
+      run_during_estop: false,
+    });
+  });
+
+  it('refuses duplicate camera names, a bad source and a broken camera calibration, naming the field', () => {
+    const twice = { ...base, brain: { cameras: [{ name: 'a' }, { name: 'a' }] } };
+    expect(() => loadProfile(write(twice))).toThrow(/brain: camera names must be unique/);
+    expect(() => loadProfile(write({ ...base, brain: { source: 'mcap' } }))).toThrow(
+      /brain\.source: /,
+    );
+    const calibration = join(dir, 'broken_camera.yaml');
+    writeFileSync(calibration, JSON.stringify({ image_width: 10 }));
+    const broken = { ...base, brain: { cameras: [{ name: 'a', calibration }] } };
+    expect(() => loadProfile(write(broken))).toThrow(new RegExp(`${calibration}: image_height: `));
+  });
+});

@@ -83,7 +83,7 @@ export class ObservationPublisher {
 
 export class ObservationSubscriber {
   readonly counters = new LinkCounters();
-  private handler: ((packet: ObservationPacket) => void) | undefined;
+  private handler: ((packet: ObservationPacket, receivedNs: bigint) => void) | undefined;
   private readonly limited: RateLimitedLog;
   private readonly source: string;
   private readonly limits: Partial<WireLimits>;
@@ -117,8 +117,11 @@ export class ObservationSubscriber {
     return new ObservationSubscriber(socket, options, log);
   }
 
-  /** Called with every valid frame, joints and instruction packet, in arrival order. */
-  onObservation(handler: (packet: ObservationPacket) => void): void {
+  /**
+   * Called with every valid frame, joints and instruction packet, in arrival order, and the
+   * monotonic time (process.hrtime, ns) its batch came off the socket, before decoding.
+   */
+  onObservation(handler: (packet: ObservationPacket, receivedNs: bigint) => void): void {
     this.handler = handler;
   }
 
@@ -127,6 +130,7 @@ export class ObservationSubscriber {
   }
 
   private onBatch(batch: Buffer[][]): void {
+    const receivedNs = process.hrtime.bigint();
     for (const packet of decodeBatch(
       batch,
       this.source,
@@ -136,7 +140,7 @@ export class ObservationSubscriber {
     )) {
       if (packet.kind === 'frame' || packet.kind === 'joints' || packet.kind === 'instruction') {
         this.counters.delivered++;
-        this.handler?.(packet);
+        this.handler?.(packet, receivedNs);
       } else {
         this.counters.drop('unexpected_kind');
         this.limited.warn(

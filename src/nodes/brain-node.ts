@@ -50,6 +50,18 @@ export interface BrainNodeOptions {
   /** Monotonic ns (process.hrtime) for latency accounting. */
   monotonic?: () => bigint;
   log: LinkLog;
+  /** Called after each packet is published (recorders, benchmarks). */
+  onDecision?: (decided: DecisionRecord) => void;
+}
+
+/** One published decision and what the pipeline around the model cost. */
+export interface DecisionRecord {
+  set: SyncedSet<BrainPayload>;
+  decision: Decision;
+  /** Primary frame received → packet sent, less model time and any wait for a busy model. */
+  pipelineMs: number;
+  /** How long the observation waited for the model to finish an earlier one. */
+  waitedMs: number;
 }
 
 /** The last decisions' timings kept for percentiles. */
@@ -69,12 +81,6 @@ export interface BrainHealth {
   cameras_silent: string[];
 }
 
-interface Timed {
-  decision: Decision;
-  pipelineMs: number;
-  waitedMs: number;
-}
-
 export class BrainNode {
   private instruction: string | undefined;
   private cerebellumMode: Mode | undefined;
@@ -83,7 +89,7 @@ export class BrainNode {
   private readonly gate = newGateCounters();
   private readonly pauses = { no_instruction: 0, estop: 0 };
   private readonly sync = newSyncCounters();
-  private readonly recent: Timed[] = [];
+  private readonly recent: DecisionRecord[] = [];
   private readonly decidedAt: number[] = [];
   private readonly lastFrame = new Map<string, number>();
   private readonly silent = new Set<string>();
@@ -254,13 +260,13 @@ export class BrainNode {
         total: t.total_ms,
       },
     });
-    // What the pipeline adds: primary frame received → packet sent, less the model's time
-    // and any wait for a model that was busy with an earlier observation.
     const received = (set.events[0] as BrainEvent).receivedNs;
     const sinceReceivedMs = Number(this.monotonic() - received) / 1e6;
     const waitedMs = Number(waitedNs) / 1e6;
-    this.recent.push({ decision, pipelineMs: sinceReceivedMs - waitedMs - t.total_ms, waitedMs });
+    const record = { set, decision, pipelineMs: sinceReceivedMs - waitedMs - t.total_ms, waitedMs };
+    this.recent.push(record);
     if (this.recent.length > WINDOW) this.recent.shift();
+    this.options.onDecision?.(record);
     this.decisions++;
     this.decidedAt.push(Date.now());
   }

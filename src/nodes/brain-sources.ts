@@ -31,35 +31,32 @@ export function frameOf(packet: FramePacket): Frame {
   };
 }
 
-export function busSources(
-  bus: ObservationSubscriber,
-  monotonic: () => bigint = process.hrtime.bigint,
-): BrainSources {
-  const packets = new Observable<ObservationPacket>((subscriber) => {
-    bus.onObservation((packet) => subscriber.next(packet));
+export function busSources(bus: ObservationSubscriber): BrainSources {
+  const packets = new Observable<[ObservationPacket, bigint]>((subscriber) => {
+    bus.onObservation((packet, receivedNs) => subscriber.next([packet, receivedNs]));
     return () => bus.onObservation(() => {});
   }).pipe(share());
   const sensors = new Observable<BrainEvent>((subscriber) =>
-    packets.subscribe((p) => {
+    packets.subscribe(([p, receivedNs]) => {
       if (p.kind === 'frame') {
         subscriber.next({
           topic: p.camera,
           stampNs: p.stamp_ns,
-          receivedNs: monotonic(),
+          receivedNs,
           payload: { kind: 'frame', frame: frameOf(p) },
         });
       } else if (p.kind === 'joints') {
         subscriber.next({
           topic: JOINTS_TOPIC,
           stampNs: p.stamp_ns,
-          receivedNs: monotonic(),
+          receivedNs,
           payload: { kind: 'joints', name: p.name, position: p.position },
         });
       }
     }),
   );
   const instructions = new Observable<string>((subscriber) =>
-    packets.subscribe((p) => {
+    packets.subscribe(([p]) => {
       if (p.kind === 'instruction') subscriber.next(p.text);
     }),
   );

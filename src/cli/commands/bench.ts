@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Command } from 'commander';
 import { version as zmqVersion } from 'zeromq';
 import { runBrainBench } from '../../bench/brain-bench.js';
+import { runBrainPipelineBench } from '../../bench/brain-pipeline-bench.js';
 import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
 import { runLearnedStageBench } from '../../bench/learned-stage-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
@@ -141,6 +142,40 @@ export function registerBench(program: Command): void {
       else
         for (const [k, v] of Object.entries(result))
           console.log(`${k.padEnd(18)} ${JSON.stringify(v)}`);
+    },
+  );
+  registerBrainPipelineBench(bench);
+}
+
+/** The brain node's pipeline latency: `pons bench brain-pipeline`. */
+function registerBrainPipelineBench(bench: Command): void {
+  addModelOptions(
+    bench
+      .command('brain-pipeline')
+      .description('latency the brain node adds around the model: bus frame in → token packet out')
+      .option('--json', 'print the result as JSON')
+      .option('--config <robot.yaml>', 'robot profile (its brain section)', DEFAULT_PROFILE)
+      .option('--rate <hz>', 'camera frames per second', '30')
+      .option('--seconds <s>', 'measuring time after a 2 s warm-up', '20'),
+  ).action(
+    async (
+      flags: ModelFlags & { json?: boolean; config: string; rate: string; seconds: string },
+    ) => {
+      const profile = loadProfile(flags.config);
+      const result = await runBrainPipelineBench({
+        ...brainOptions(flags),
+        profile,
+        cli: CLI_ENTRY,
+        image: `${DEFAULT_BRAIN}/golden/reach-red.png`,
+        instruction: 'reach the red block',
+        rateHz: Number(flags.rate),
+        seconds: Number(flags.seconds),
+        progress: (m) => process.stderr.write(`[bench brain-pipeline] ${m}\n`),
+      });
+      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+      else
+        for (const [k, v] of Object.entries(result))
+          console.log(`${k.padEnd(16)} ${JSON.stringify(v)}`);
     },
   );
 }

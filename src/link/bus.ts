@@ -29,6 +29,7 @@ export interface ObservationBusOptions {
 }
 
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+const OBSERVATION_KINDS: ReadonlySet<string> = new Set(['frame', 'joints', 'instruction', 'scene']);
 /** Frames are large: a handful queued per subscriber is all a newest-wins consumer wants. */
 const BUS_HIGH_WATER_MARK = 16;
 
@@ -118,7 +119,7 @@ export class ObservationSubscriber {
   }
 
   /**
-   * Called with every valid frame, joints and instruction packet, in arrival order, and the
+   * Called with every valid frame, joints, instruction and scene packet, in arrival order, and the
    * monotonic time (process.hrtime, ns) its batch came off the socket, before decoding.
    */
   onObservation(handler: (packet: ObservationPacket, receivedNs: bigint) => void): void {
@@ -138,9 +139,9 @@ export class ObservationSubscriber {
       this.limited,
       this.limits,
     )) {
-      if (packet.kind === 'frame' || packet.kind === 'joints' || packet.kind === 'instruction') {
+      if (OBSERVATION_KINDS.has(packet.kind)) {
         this.counters.delivered++;
-        this.handler?.(packet, receivedNs);
+        this.handler?.(packet as ObservationPacket, receivedNs);
       } else {
         this.counters.drop('unexpected_kind');
         this.limited.warn(

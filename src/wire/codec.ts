@@ -164,6 +164,27 @@ function toWire(p: Packet): Record<string, unknown> {
         stamp_ns: stampOut(p.stamp_ns),
         text: p.text,
       };
+    case 'scene':
+      return {
+        v: p.v,
+        kind: p.kind,
+        seq: intOut(p.seq),
+        stamp_ns: stampOut(p.stamp_ns),
+        episode_id: p.episode_id,
+        name: p.name,
+        pose: arrayOut(p.pose, Float64Array, 'pose'),
+      };
+    case 'command':
+      return {
+        v: p.v,
+        kind: p.kind,
+        seq: intOut(p.seq),
+        stamp_ns: stampOut(p.stamp_ns),
+        obs_stamp_ns: stampOut(p.obs_stamp_ns),
+        mode: p.mode,
+        position: arrayOut(p.position, Float64Array, 'position'),
+        velocity: arrayOut(p.velocity, Float64Array, 'velocity'),
+      };
   }
 }
 

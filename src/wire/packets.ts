@@ -20,6 +20,8 @@ export const PACKET_KINDS = [
   'frame',
   'joints',
   'instruction',
+  'scene',
+  'command',
 ] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
 
@@ -141,7 +143,42 @@ export interface InstructionPacket {
   text: string;
 }
 
-export type ObservationPacket = FramePacket | JointsPacket | InstructionPacket;
+/**
+ * Privileged simulator state, for scripted experts only: where every object is. A learned
+ * brain never sees it.
+ */
+export interface ScenePacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'scene';
+  seq: number;
+  stamp_ns: bigint;
+  episode_id: string;
+  /** Object names (1–128 characters, distinct). */
+  name: string[];
+  /** `<f8`, 1-D: x, y (m) and yaw (rad) per object, in the order of `name`. */
+  pose: Float64Array;
+}
+
+export type ObservationPacket = FramePacket | JointsPacket | InstructionPacket | ScenePacket;
+
+/**
+ * Cerebellum → robot or simulator without ROS: one command, as it left the safety filter.
+ * Carries the observation stamp of the chunk it executes, so frame → command latency can be
+ * measured at the robot.
+ */
+export interface CommandPacket {
+  v: typeof PROTOCOL_VERSION;
+  kind: 'command';
+  seq: number;
+  /** When the command is due (the control tick). */
+  stamp_ns: bigint;
+  /** Observation stamp of the chunk being executed; 0 when none is (hold from rest). */
+  obs_stamp_ns: bigint;
+  mode: Mode;
+  /** `<f8`, 1-D, one per joint, finite. */
+  position: Float64Array;
+  velocity: Float64Array;
+}
 
 export type Packet =
   | HelloPacket
@@ -150,4 +187,6 @@ export type Packet =
   | EstopPacket
   | FramePacket
   | JointsPacket
-  | InstructionPacket;
+  | InstructionPacket
+  | ScenePacket
+  | CommandPacket;

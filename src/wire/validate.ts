@@ -11,6 +11,8 @@ import {
   type HelloPacket,
   type InstructionPacket,
   type JointsPacket,
+  type ScenePacket,
+  type CommandPacket,
   MODES,
   type Mode,
   PACKET_KINDS,
@@ -60,6 +62,8 @@ export const PACKET_KEYS = {
   frame: ['v', 'kind', 'camera', 'seq', 'stamp_ns', 'encoding', 'width', 'height', 'data'],
   joints: ['v', 'kind', 'seq', 'stamp_ns', 'name', 'position', 'velocity'],
   instruction: ['v', 'kind', 'seq', 'stamp_ns', 'text'],
+  scene: ['v', 'kind', 'seq', 'stamp_ns', 'episode_id', 'name', 'pose'],
+  command: ['v', 'kind', 'seq', 'stamp_ns', 'obs_stamp_ns', 'mode', 'position', 'velocity'],
 } as const satisfies Record<PacketKind, readonly string[]>;
 
 /** Longest model, episode and software id, in UTF-16 code units. */
@@ -80,6 +84,8 @@ const KEY_SETS: Readonly<Record<PacketKind, ReadonlySet<string>>> = {
   frame: new Set(PACKET_KEYS.frame),
   joints: new Set(PACKET_KEYS.joints),
   instruction: new Set(PACKET_KEYS.instruction),
+  scene: new Set(PACKET_KEYS.scene),
+  command: new Set(PACKET_KEYS.command),
 };
 
 /** Bytes per pixel of each raw frame encoding; compressed ones are absent. */
@@ -123,6 +129,10 @@ export function validatePacket(
       return jointsPacket(value, source, limits);
     case 'instruction':
       return instructionPacket(value, source);
+    case 'scene':
+      return scenePacket(value, source, limits);
+    case 'command':
+      return commandPacket(value, source, limits);
   }
 }
 
@@ -316,24 +326,7 @@ function framePacket(value: Fields, source: string, limits: Readonly<WireLimits>
 function jointsPacket(value: Fields, source: string, limits: Readonly<WireLimits>): JointsPacket {
   const seq = counterField(value, 'seq', 0, source);
   const stamp_ns = stampField(value, 'stamp_ns', source);
-  const names = value.name;
-  if (!Array.isArray(names)) {
-    throw new WireError('type', source, 'name', `is ${describe(names)}, must be an array of str`);
-  }
-  if (names.length > limits.maxJoints) {
-    throw new WireError(
-      'oversize',
-      source,
-      'name',
-      `has ${names.length} joints, the limit is ${limits.maxJoints}`,
-    );
-  }
-  const name = names.map((_, i) =>
-    idField(names as unknown as Fields, String(i), source, `name[${i}]`),
-  );
-  if (new Set(name).size !== name.length) {
-    throw new WireError('range', source, 'name', 'names a joint twice');
-  }
+  const name = namesField(value, source, limits.maxJoints);
   const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
   const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
   if (position.length !== name.length) {
@@ -355,6 +348,76 @@ function jointsPacket(value: Fields, source: string, limits: Readonly<WireLimits
   finiteArray(position, 'position', source);
   finiteArray(velocity, 'velocity', source);
   return { v: PROTOCOL_VERSION, kind: 'joints', seq, stamp_ns, name, position, velocity };
+}
+
+/** `name`: distinct ids, at most `max` of them. */
+function namesField(value: Fields, source: string, max: number): string[] {
+  const names = value.name;
+  if (!Array.isArray(names)) {
+    throw new WireError('type', source, 'name', `is ${describe(names)}, must be an array of str`);
+  }
+  if (names.length > max) {
+    throw new WireError(
+      'oversize',
+      source,
+      'name',
+      `has ${names.length} entries, the limit is ${max}`,
+    );
+  }
+  const name = names.map((_, i) =>
+    idField(names as unknown as Fields, String(i), source, `name[${i}]`),
+  );
+  if (new Set(name).size !== name.length) {
+    throw new WireError('range', source, 'name', 'names an entry twice');
+  }
+  return name;
+}
+
+function scenePacket(value: Fields, source: string, limits: Readonly<WireLimits>): ScenePacket {
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const episode_id = idField(value, 'episode_id', source);
+  const name = namesField(value, source, limits.maxJoints);
+  const pose = readNdarray(value.pose, '<f8', source, 'pose', 1, 3 * limits.maxJoints);
+  if (pose.length !== 3 * name.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'pose.shape',
+      `is [${pose.length}], ${name.length} objects need ${3 * name.length}`,
+    );
+  }
+  finiteArray(pose, 'pose', source);
+  return { v: PROTOCOL_VERSION, kind: 'scene', seq, stamp_ns, episode_id, name, pose };
+}
+
+function commandPacket(value: Fields, source: string, limits: Readonly<WireLimits>): CommandPacket {
+  const seq = counterField(value, 'seq', 0, source);
+  const stamp_ns = stampField(value, 'stamp_ns', source);
+  const obs_stamp_ns = stampField(value, 'obs_stamp_ns', source);
+  const mode = enumField(value, 'mode', MODES, source) as Mode;
+  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
+  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
+  if (velocity.length !== position.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'velocity.shape',
+      `is [${velocity.length}], position has ${position.length} joints`,
+    );
+  }
+  finiteArray(position, 'position', source);
+  finiteArray(velocity, 'velocity', source);
+  return {
+    v: PROTOCOL_VERSION,
+    kind: 'command',
+    seq,
+    stamp_ns,
+    obs_stamp_ns,
+    mode,
+    position,
+    velocity,
+  };
 }
 
 function instructionPacket(value: Fields, source: string): InstructionPacket {

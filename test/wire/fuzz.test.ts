@@ -53,6 +53,8 @@ const KEYS = {
   frame: ['v', 'kind', 'camera', 'seq', 'stamp_ns', 'encoding', 'width', 'height', 'data'],
   joints: ['v', 'kind', 'seq', 'stamp_ns', 'name', 'position', 'velocity'],
   instruction: ['v', 'kind', 'seq', 'stamp_ns', 'text'],
+  scene: ['v', 'kind', 'seq', 'stamp_ns', 'episode_id', 'name', 'pose'],
+  command: ['v', 'kind', 'seq', 'stamp_ns', 'obs_stamp_ns', 'mode', 'position', 'velocity'],
 };
 const RAW_CHANNELS: Record<string, number> = { rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1 };
 const INT64_END = 2n ** 63n;
@@ -103,7 +105,7 @@ function assertValidPacket(p: unknown): asserts p is Packet {
     check(isStamp(o.stamp_ns), 'stamp');
     return;
   }
-  if (o.kind === 'frame' || o.kind === 'joints' || o.kind === 'instruction') {
+  if (['frame', 'joints', 'instruction', 'scene', 'command'].includes(o.kind as string)) {
     check(isCounter(o.seq, 0), 'seq');
     check(isStamp(o.stamp_ns), 'stamp');
     assertValidObservation(o);
@@ -162,6 +164,24 @@ function assertValidObservation(o: Record<string, unknown>): void {
     const text = o.text as string;
     check(typeof text === 'string' && text.trim().length > 0 && text.length <= 2000, 'text');
     check(![...text].some((c) => isId(c) === false && c !== '\t' && c !== '\n'), 'text chars');
+  } else if (o.kind === 'scene') {
+    const names = o.name as unknown[];
+    check(isId(o.episode_id), 'episode_id');
+    check(
+      Array.isArray(names) && names.every(isId) && new Set(names).size === names.length,
+      'names',
+    );
+    const pose = o.pose as Float64Array;
+    check(pose instanceof Float64Array && pose.length === 3 * names.length, 'pose');
+    check(pose.every(Number.isFinite), 'pose finite');
+  } else if (o.kind === 'command') {
+    check(isStamp(o.obs_stamp_ns), 'obs stamp');
+    check(['run', 'hold', 'estop'].includes(o.mode as string), 'mode');
+    const pos = o.position as Float64Array;
+    const vel = o.velocity as Float64Array;
+    check(pos instanceof Float64Array && vel instanceof Float64Array, 'arrays');
+    check(pos.length === vel.length && pos.length <= 256, 'lengths');
+    check(pos.every(Number.isFinite) && vel.every(Number.isFinite), 'finite');
   } else if (o.kind === 'joints') {
     const names = o.name as unknown[];
     check(
@@ -354,6 +374,33 @@ const instructionArb: fc.Arbitrary<Packet> = fc.record({
   text: fc.stringMatching(/^[a-z][a-z <>\n]{0,60}$/),
 });
 
+const sceneArb: fc.Arbitrary<Packet> = fc.uniqueArray(id, { maxLength: 6 }).chain((name) =>
+  fc.record({
+    v: fc.constant(1 as const),
+    kind: fc.constant('scene' as const),
+    seq,
+    stamp_ns: stamp,
+    episode_id: id,
+    name: fc.constant(name),
+    pose: fc
+      .array(finite, { minLength: 3 * name.length, maxLength: 3 * name.length })
+      .map((a) => Float64Array.from(a)),
+  }),
+);
+
+const commandArb: fc.Arbitrary<Packet> = fc.integer({ min: 0, max: 8 }).chain((n) =>
+  fc.record({
+    v: fc.constant(1 as const),
+    kind: fc.constant('command' as const),
+    seq,
+    stamp_ns: stamp,
+    obs_stamp_ns: stamp,
+    mode: fc.constantFrom('run' as const, 'hold' as const, 'estop' as const),
+    position: fc.array(finite, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
+    velocity: fc.array(finite, { minLength: n, maxLength: n }).map((a) => Float64Array.from(a)),
+  }),
+);
+
 const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   tokensArb,
   stateArb,
@@ -362,6 +409,8 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   frameArb,
   jointsArb,
   instructionArb,
+  sceneArb,
+  commandArb,
 );
 
 /** The packet's map with n-d arrays as maps, built without the codec. */
@@ -384,6 +433,14 @@ function wireOf(p: Packet): Record<string, unknown> {
       };
     case 'frame':
       return { ...p, data: nd(p.data, '|u1', Uint8Array) };
+    case 'scene':
+      return { ...p, name: [...p.name], pose: nd(p.pose, '<f8', Float64Array) };
+    case 'command':
+      return {
+        ...p,
+        position: nd(p.position, '<f8', Float64Array),
+        velocity: nd(p.velocity, '<f8', Float64Array),
+      };
     case 'hello':
     case 'estop':
     case 'instruction':

@@ -76,7 +76,7 @@ describe('observation packets', () => {
     [{ ...frame, encoding: 'png', data: nd([1], '|u1', Uint8Array) }, 'width', /must be 0 for png/],
     [{ ...frame, data: nd([1, 2, 3, 4, 5, 6], '<f8', Float64Array) }, 'data.dtype', /.*/],
     [{ ...frame, camera: '' }, 'camera', /is empty/],
-    [{ ...joints, name: ['a', 'a'] }, 'name', /names a joint twice/],
+    [{ ...joints, name: ['a', 'a'] }, 'name', /names an entry twice/],
     [{ ...joints, name: ['a', 7] }, 'name[1]', /must be a str/],
     [
       { ...joints, velocity: nd([1], '<f8', Float64Array) },

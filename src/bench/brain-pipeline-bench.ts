@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrainOptions, BrainRuntime } from '../brain/index.js';
 import { specJson } from '../contract/index.js';
-import { LinkServer, ObservationSubscriber } from '../link/index.js';
+import { BusSubscriber, LinkServer, OBSERVATION_KINDS } from '../link/index.js';
 import { BrainNode, type DecisionRecord } from '../nodes/brain-node.js';
 import { busSources } from '../nodes/brain-sources.js';
 import type { RobotProfile } from '../nodes/profile.js';
@@ -58,7 +58,10 @@ export async function runBrainPipelineBench(
     endpoints: { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` },
     log: quiet,
   });
-  const subscriber = ObservationSubscriber.open({ endpoint: bus, log: quiet });
+  const subscriber = await BusSubscriber.open(
+    { endpoint: bus, bind: false, log: quiet },
+    OBSERVATION_KINDS,
+  );
   const records: DecisionRecord[] = [];
   let measuring = false;
   const node = new BrainNode({

@@ -1,7 +1,9 @@
 import { Publisher, Subscriber } from 'zeromq';
 import {
+  type CommandPacket,
   encodePacket,
   type ObservationPacket,
+  type Packet,
   PROTOCOL_VERSION,
   type WireLimits,
 } from '../wire/index.js';
@@ -12,16 +14,23 @@ import { enforceTransportSecurity } from './security.js';
 import { COMMON_OPTIONS, NewestSender, receiveBatches } from './sockets.js';
 
 /**
- * The observation bus: camera frames, joint states and instructions from a simulator, a
- * robot without ROS or a replay, to brains. The source binds a PUB socket; brains connect
- * SUB sockets. Every valid packet is delivered (the brain's synchroniser needs them all);
- * a slow brain loses frames at the socket, never builds a queue in the source: per topic,
- * a newer packet replaces one still waiting to be sent.
+ * The buses between pons and a robot or simulator without ROS, one PUB/SUB channel each:
+ * the observation bus (frames, joint states, instructions, and privileged scene state for
+ * scripted experts) from the robot to brains and cerebellums, and the command bus from the
+ * cerebellum to the robot. The robot binds both. Every valid packet of the kinds a
+ * subscriber takes is delivered; a slow receiver loses packets at the socket, and a sender
+ * never builds a queue: per topic, a newer packet replaces one still waiting to be sent.
  */
 
-export interface ObservationBusOptions {
+export type BusPacket = ObservationPacket | CommandPacket;
+export type BusKind = BusPacket['kind'];
+export const OBSERVATION_KINDS: readonly BusKind[] = ['frame', 'joints', 'instruction', 'scene'];
+
+export interface BusOptions {
   endpoint: string;
-  /** Unencrypted off this host (the bus has no CURVE yet: keep it on loopback or ipc). */
+  /** Bind (the robot's side) rather than connect. */
+  bind: boolean;
+  /** Unencrypted off this host (the buses have no CURVE yet: keep them on loopback or ipc). */
   insecure?: boolean;
   log?: LinkLog;
   /** Largest packet accepted (bytes); default 32 MiB, a 4K rgb8 frame. */
@@ -29,15 +38,33 @@ export interface ObservationBusOptions {
 }
 
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
-const OBSERVATION_KINDS: ReadonlySet<string> = new Set(['frame', 'joints', 'instruction', 'scene']);
 /** Frames are large: a handful queued per subscriber is all a newest-wins consumer wants. */
 const BUS_HIGH_WATER_MARK = 16;
 
 type WithoutHeader<P> = P extends unknown ? Omit<P, 'v' | 'seq'> : never;
-/** An observation as a source hands it over: the bus sets `v` and `seq`. */
-export type ObservationToSend = WithoutHeader<ObservationPacket>;
+/** A packet as a source hands it over: the bus sets `v` and `seq`. */
+export type BusPacketToSend = WithoutHeader<BusPacket>;
 
-export class ObservationPublisher {
+async function attach(socket: Publisher | Subscriber, options: BusOptions): Promise<void> {
+  enforceTransportSecurity(
+    [options.endpoint],
+    false,
+    options.insecure ?? false,
+    options.log ?? stderrLog,
+  );
+  if (!options.bind) {
+    socket.connect(options.endpoint);
+    return;
+  }
+  try {
+    await socket.bind(options.endpoint);
+  } catch (err) {
+    socket.close();
+    throw new Error(`cannot bind the bus ${options.endpoint}: ${(err as Error).message}`);
+  }
+}
+
+export class BusPublisher {
   readonly counters = new LinkCounters();
   private readonly seqs = new Map<string, number>();
   private readonly sender: NewestSender;
@@ -46,28 +73,19 @@ export class ObservationPublisher {
     this.sender = new NewestSender(socket);
   }
 
-  static async open(options: ObservationBusOptions): Promise<ObservationPublisher> {
-    const log = options.log ?? stderrLog;
-    enforceTransportSecurity([options.endpoint], false, options.insecure ?? false, log);
+  static async open(options: BusOptions): Promise<BusPublisher> {
     const socket = new Publisher({ ...COMMON_OPTIONS, sendHighWaterMark: BUS_HIGH_WATER_MARK });
-    try {
-      await socket.bind(options.endpoint);
-    } catch (err) {
-      socket.close();
-      throw new Error(
-        `cannot bind the observation bus ${options.endpoint}: ${(err as Error).message}`,
-      );
-    }
-    return new ObservationPublisher(socket);
+    await attach(socket, options);
+    return new BusPublisher(socket);
   }
 
-  /** Publishes one observation; each topic (camera, joints, instruction) counts its own seq. */
-  publish(observation: ObservationToSend): void {
-    const topic = observation.kind === 'frame' ? `frame/${observation.camera}` : observation.kind;
+  /** Publishes one packet; each topic (a camera, joints, instruction, …) counts its own seq. */
+  publish(packet: BusPacketToSend): void {
+    const topic = packet.kind === 'frame' ? `frame/${packet.camera}` : packet.kind;
     const seq = this.seqs.get(topic) ?? 0;
     this.seqs.set(topic, seq + 1);
-    const packet = { v: PROTOCOL_VERSION, seq, ...observation } as ObservationPacket;
-    this.sender.send(topic, encodePacket(packet, { maxBytes: DEFAULT_MAX_BYTES }));
+    const full = { v: PROTOCOL_VERSION, seq, ...packet } as BusPacket;
+    this.sender.send(topic, encodePacket(full, { maxBytes: DEFAULT_MAX_BYTES }));
     this.counters.sent++;
     this.counters.sendSuperseded = this.sender.superseded;
   }
@@ -82,16 +100,17 @@ export class ObservationPublisher {
   }
 }
 
-export class ObservationSubscriber {
+export class BusSubscriber {
   readonly counters = new LinkCounters();
-  private handler: ((packet: ObservationPacket, receivedNs: bigint) => void) | undefined;
+  private handler: ((packet: BusPacket, receivedNs: bigint) => void) | undefined;
   private readonly limited: RateLimitedLog;
   private readonly source: string;
   private readonly limits: Partial<WireLimits>;
 
   private constructor(
     private readonly socket: Subscriber,
-    options: ObservationBusOptions,
+    options: BusOptions,
+    private readonly kinds: ReadonlySet<string>,
     log: LinkLog,
   ) {
     this.limited = new RateLimitedLog(log);
@@ -104,25 +123,25 @@ export class ObservationSubscriber {
     );
   }
 
-  static open(options: ObservationBusOptions): ObservationSubscriber {
+  /** Listens for packets of `kinds`; others are dropped and counted as unexpected. */
+  static async open(options: BusOptions, kinds: readonly BusKind[]): Promise<BusSubscriber> {
     const log = options.log ?? stderrLog;
-    enforceTransportSecurity([options.endpoint], false, options.insecure ?? false, log);
     const socket = new Subscriber({
       ...COMMON_OPTIONS,
       receiveHighWaterMark: BUS_HIGH_WATER_MARK,
       maxMessageSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
     });
     socket.subscribe();
-    socket.connect(options.endpoint);
-    log.info(`observation bus: listening to ${options.endpoint}`);
-    return new ObservationSubscriber(socket, options, log);
+    await attach(socket, options);
+    log.info(`bus: listening to ${options.endpoint} for ${kinds.join(', ')}`);
+    return new BusSubscriber(socket, options, new Set(kinds), log);
   }
 
   /**
-   * Called with every valid frame, joints, instruction and scene packet, in arrival order, and the
+   * Called with every valid packet of the subscribed kinds, in arrival order, and the
    * monotonic time (process.hrtime, ns) its batch came off the socket, before decoding.
    */
-  onObservation(handler: (packet: ObservationPacket, receivedNs: bigint) => void): void {
+  onPacket(handler: (packet: BusPacket, receivedNs: bigint) => void): void {
     this.handler = handler;
   }
 
@@ -139,14 +158,14 @@ export class ObservationSubscriber {
       this.limited,
       this.limits,
     )) {
-      if (OBSERVATION_KINDS.has(packet.kind)) {
+      if (this.kinds.has(packet.kind)) {
         this.counters.delivered++;
-        this.handler?.(packet as ObservationPacket, receivedNs);
+        this.handler?.(packet as Packet as BusPacket, receivedNs);
       } else {
         this.counters.drop('unexpected_kind');
         this.limited.warn(
           'kind',
-          `${this.source}: dropped a '${packet.kind}' packet (not an observation)`,
+          `${this.source}: dropped a '${packet.kind}' packet (not one of ${[...this.kinds].join(', ')})`,
         );
       }
     }

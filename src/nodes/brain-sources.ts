@@ -1,8 +1,8 @@
 import { Observable, Subject, share } from 'rxjs';
 import type { Frame } from '../brain/index.js';
-import type { LinkLog, ObservationSubscriber } from '../link/index.js';
+import type { BusPacket, BusSubscriber, LinkLog } from '../link/index.js';
 import { BrainRos, type BrainRosOptions } from '../ros/index.js';
-import type { FramePacket, ObservationPacket } from '../wire/index.js';
+import type { FramePacket } from '../wire/index.js';
 import { type BrainEvent, JOINTS_TOPIC } from './brain-node.js';
 
 /**
@@ -31,10 +31,10 @@ export function frameOf(packet: FramePacket): Frame {
   };
 }
 
-export function busSources(bus: ObservationSubscriber): BrainSources {
-  const packets = new Observable<[ObservationPacket, bigint]>((subscriber) => {
-    bus.onObservation((packet, receivedNs) => subscriber.next([packet, receivedNs]));
-    return () => bus.onObservation(() => {});
+export function busSources(bus: BusSubscriber): BrainSources {
+  const packets = new Observable<[BusPacket, bigint]>((subscriber) => {
+    bus.onPacket((packet, receivedNs) => subscriber.next([packet, receivedNs]));
+    return () => bus.onPacket(() => {});
   }).pipe(share());
   const sensors = new Observable<BrainEvent>((subscriber) =>
     packets.subscribe(([p, receivedNs]) => {

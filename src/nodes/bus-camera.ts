@@ -1,6 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { InputError, readFileBytes } from '../contract/index.js';
-import { ObservationPublisher } from '../link/index.js';
+import { BusPublisher } from '../link/index.js';
 import { epochNowNs } from '../wire/index.js';
 
 /**
@@ -28,7 +28,7 @@ export class BusCamera {
   frames = 0;
 
   private constructor(
-    private readonly bus: ObservationPublisher,
+    private readonly bus: BusPublisher,
     private readonly options: BusCameraOptions,
     private readonly pixels: Uint8Array,
     private readonly width: number,
@@ -47,7 +47,7 @@ export class BusCamera {
       if (err instanceof InputError) throw err;
       throw new InputError(options.image, '', `cannot be decoded: ${(err as Error).message}`);
     }
-    const bus = await ObservationPublisher.open({ endpoint: options.endpoint });
+    const bus = await BusPublisher.open({ endpoint: options.endpoint, bind: true });
     const camera = new BusCamera(
       bus,
       options,

@@ -4,6 +4,7 @@ import { WireError } from './errors.js';
 import type { WireLimits } from './limits.js';
 import { readNdarray } from './ndarray.js';
 import {
+  type CommandPacket,
   type EstopPacket,
   FRAME_ENCODINGS,
   type FrameEncoding,
@@ -11,8 +12,6 @@ import {
   type HelloPacket,
   type InstructionPacket,
   type JointsPacket,
-  type ScenePacket,
-  type CommandPacket,
   MODES,
   type Mode,
   PACKET_KINDS,
@@ -21,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   ROLES,
   type Role,
+  type ScenePacket,
   type StatePacket,
   type TokensPacket,
 } from './packets.js';

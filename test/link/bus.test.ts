@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Publisher } from 'zeromq';
-import { ObservationPublisher, ObservationSubscriber } from '../../src/link/index.js';
-import { encodePacket, type ObservationPacket } from '../../src/wire/index.js';
+import {
+  type BusPacket,
+  BusPublisher,
+  BusSubscriber,
+  OBSERVATION_KINDS,
+} from '../../src/link/index.js';
+import { encodePacket } from '../../src/wire/index.js';
 import { eventually, ipcEndpoints, memoryLog, sleep } from '../helpers/link-fixtures.js';
 import { tokensPacket } from '../wire/samples.js';
 
@@ -10,11 +15,11 @@ afterEach(() => {
   for (const close of closers.splice(0)) close();
 });
 
-function subscriber(endpoint: string) {
+async function subscriber(endpoint: string) {
   const log = memoryLog();
-  const sub = ObservationSubscriber.open({ endpoint, log });
-  const got: ObservationPacket[] = [];
-  sub.onObservation((p) => got.push(p));
+  const sub = await BusSubscriber.open({ endpoint, bind: false, log }, OBSERVATION_KINDS);
+  const got: BusPacket[] = [];
+  sub.onPacket((p) => got.push(p));
   closers.push(() => sub.close());
   return { sub, got, log };
 }
@@ -22,9 +27,9 @@ function subscriber(endpoint: string) {
 describe('observation bus', () => {
   it('carries a 640×480 rgb8 frame, joint states and an instruction, each topic counting its seq', async () => {
     const endpoint = `ipc://${ipcEndpoints('pons-bus-').dir}/bus`;
-    const bus = await ObservationPublisher.open({ endpoint });
+    const bus = await BusPublisher.open({ endpoint, bind: true });
     closers.push(() => bus.close());
-    const { got } = subscriber(endpoint);
+    const { got } = await subscriber(endpoint);
     await sleep(200);
     const data = new Uint8Array(640 * 480 * 3).map((_, i) => i % 251);
     for (let k = 0; k < 2; k++) {
@@ -63,12 +68,12 @@ describe('observation bus', () => {
     const raw = new Publisher({ linger: 0 });
     await raw.bind(endpoint);
     closers.push(() => raw.close());
-    const { sub, got, log } = subscriber(endpoint);
+    const { sub, got, log } = await subscriber(endpoint);
     await sleep(200);
     await raw.send(Buffer.from([0xc1, 0x00]));
     await raw.send([Buffer.from('a'), Buffer.from('b')]);
     await raw.send(encodePacket(tokensPacket()));
-    const valid: ObservationPacket = {
+    const valid: BusPacket = {
       v: 1,
       kind: 'instruction',
       seq: 0,
@@ -83,12 +88,14 @@ describe('observation bus', () => {
     expect(c.dropped_msgpack).toBe(1);
     expect(c.dropped_frames).toBe(1);
     expect(c.dropped_unexpected_kind).toBe(1);
-    expect(log.lines.join('\n')).toMatch(/bus ipc:\/\/.*: dropped a 'tokens' packet/);
+    expect(log.lines.join('\n')).toMatch(
+      /bus ipc:\/\/.*: dropped a 'tokens' packet \(not one of frame, joints, instruction, scene\)/,
+    );
   });
 
   it('refuses to bind off this host without --insecure', async () => {
     await expect(
-      ObservationPublisher.open({ endpoint: 'tcp://0.0.0.0:0', log: memoryLog() }),
+      BusPublisher.open({ endpoint: 'tcp://0.0.0.0:0', bind: true, log: memoryLog() }),
     ).rejects.toThrow(/leaves this host/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LinkClient, ObservationPublisher } from '../../src/link/index.js';
+import { BusPublisher, LinkClient } from '../../src/link/index.js';
 import { epochNowNs, type TokensPacket } from '../../src/wire/index.js';
 import { TINY_VLA } from '../helpers/brain-packages.js';
 import {
@@ -30,7 +30,7 @@ const golden = JSON.parse(readFileSync(join(TINY_VLA, 'golden.json'), 'utf8')) a
 
 const { dir, endpoints } = ipcEndpoints('pons-brain-');
 const busEndpoint = `ipc://${dir}/bus`;
-let bus: ObservationPublisher;
+let bus: BusPublisher;
 let client: LinkClient;
 let brain: PonsProcess;
 const packets: { packet: TokensPacket; at: number }[] = [];
@@ -86,7 +86,7 @@ beforeAll(async () => {
       },
     }),
   );
-  bus = await ObservationPublisher.open({ endpoint: busEndpoint });
+  bus = await BusPublisher.open({ endpoint: busEndpoint, bind: true });
   client = await LinkClient.open({
     ...planarArmIdentity('test-arm'),
     endpoints,

@@ -8,8 +8,9 @@ import {
   specJson,
 } from '../../contract/index.js';
 import {
+  BusSubscriber,
   LinkServer,
-  ObservationSubscriber,
+  OBSERVATION_KINDS,
   readAuthorizedKeys,
   readSecretCertificate,
   stderrLog,
@@ -78,7 +79,7 @@ export function registerBrain(program: Command): void {
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       let sources: BrainSources;
       let ros: Awaited<ReturnType<typeof rosSources>>['ros'] | undefined;
-      let bus: ObservationSubscriber | undefined;
+      let bus: BusSubscriber | undefined;
       if (b.source === 'ros') {
         const opened = await rosSources(
           {
@@ -93,7 +94,10 @@ export function registerBrain(program: Command): void {
         ({ ros } = opened);
         sources = opened;
       } else {
-        bus = ObservationSubscriber.open({ endpoint: b.bus, insecure: profile.link.insecure });
+        bus = await BusSubscriber.open(
+          { endpoint: b.bus, bind: false, insecure: profile.link.insecure },
+          OBSERVATION_KINDS,
+        );
         sources = busSources(bus);
       }
       const now = ros ? () => (ros as NonNullable<typeof ros>).now() : epochNowNs;

@@ -12,6 +12,7 @@ import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.
 import { CerebellumRos } from '../ros/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { epochNowNs, InputError, type TokensPacket } from '../wire/index.js';
+import { CerebellumBus } from './cerebellum-bus.js';
 import { JsonLinesSink } from './json-lines-sink.js';
 import type { RobotProfile } from './profile.js';
 
@@ -122,6 +123,8 @@ export class CerebellumNode {
   private readonly rest: Float64Array;
   private readonly sink: JsonLinesSink | undefined;
   private correcting = false;
+  /** Observation stamp of each recent chunk by seq, for the commands sent on a bus. */
+  private readonly chunkObsStamps = new Map<number, bigint>();
   private diagnosticsTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -134,6 +137,7 @@ export class CerebellumNode {
     private readonly corrector: ChunkCorrector | undefined,
     learned: LearnedStage | undefined,
     private readonly ros: CerebellumRos | undefined,
+    private readonly bus: CerebellumBus | undefined,
   ) {
     this.actions = new Float64Array(spec.horizon * spec.dimensions.length);
     this.chunk = new Float64Array(spec.horizon * limits.names.length);
@@ -163,6 +167,7 @@ export class CerebellumNode {
     link.onEstop((e) => (e.engage ? this.estop(e.reason) : this.reset()));
     control.onCommand((command) => this.onCommand(command));
     control.onEvent((event) => this.onEvent(event));
+    bus?.onJointState((position) => control.send({ type: 'measured', position }));
     if (ros) {
       ros.onJointState((position) => control.send({ type: 'measured', position }));
       ros.onEstop((engage) => (engage ? this.estop('ROS e-stop topic') : this.reset()));
@@ -193,6 +198,15 @@ export class CerebellumNode {
             diagnosticsTopic: output.diagnostics_topic,
             pointTimeNs: BigInt(Math.round((1e9 / c.rate_hz) * output.decimation)),
             qos: output.qos,
+          })
+        : undefined;
+    const bus =
+      output.kind === 'bus'
+        ? await CerebellumBus.open({
+            commands: output.commands,
+            observations: output.observations,
+            joints,
+            log: options.log,
           })
         : undefined;
     const control = ControlThread.start({
@@ -236,11 +250,11 @@ export class CerebellumNode {
       spinUs: c.spin_us,
       sinkRateHz: c.sink_rate_hz,
       epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
-      // A base starts at rest: zero speed. An arm with ROS starts from its first measured
-      // joint state; without one (record or no output) it runs open loop from mid-range.
+      // A base starts at rest: zero speed. An arm with a robot (ROS or bus) starts from its
+      // first measured joint state; without one (record or none) open loop from mid-range.
       ...(base
         ? { initial: new Array<number>(joints.length).fill(0) }
-        : ros
+        : ros || bus
           ? {}
           : {
               initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2),
@@ -269,6 +283,7 @@ export class CerebellumNode {
       corrector,
       learned,
       ros,
+      bus,
     );
     node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
     return node;
@@ -302,6 +317,7 @@ export class CerebellumNode {
     this.link.close();
     await this.sink?.close();
     await this.ros?.close();
+    this.bus?.close();
     return stats;
   }
 
@@ -321,6 +337,13 @@ export class CerebellumNode {
     this.converter.convert(this.actions, this.lastCommand?.position ?? this.rest, this.chunk);
     this.diagnostics.chunks_in++;
     this.diagnostics.ingest_age_ms = Number(epochNowNs() - packet.obs_stamp_ns) / 1e6;
+    if (this.bus) {
+      this.chunkObsStamps.set(packet.seq, packet.obs_stamp_ns);
+      // Commands only execute recent chunks; older stamps are never asked for again.
+      if (this.chunkObsStamps.size > 64) {
+        this.chunkObsStamps.delete(this.chunkObsStamps.keys().next().value as number);
+      }
+    }
     if (this.corrector && !this.correcting) void this.correctAndSend(packet);
     else
       this.control.send({
@@ -379,6 +402,7 @@ export class CerebellumNode {
       correction: command.correction,
     });
     const output = this.options.profile.cerebellum.output;
+    this.bus?.publishCommand(command, this.chunkObsStamps.get(command.chunkSeq) ?? 0n);
     if (this.ros && output.kind === 'ros' && command.index % output.decimation === 0) {
       this.ros.publishCommand(command.position, command.velocity);
     }

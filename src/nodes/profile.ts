@@ -58,6 +58,17 @@ const outputSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
   /** Commands as JSON lines, one per tick: the sink until a robot or simulator is attached. */
   z.object({ kind: z.literal('record'), path: z.string() }).strict(),
+  /**
+   * A robot or simulator without ROS (the embedded simulator): commands on its command bus,
+   * measured joint states from its observation bus.
+   */
+  z
+    .object({
+      kind: z.literal('bus'),
+      commands: endpoint.default('tcp://127.0.0.1:5558'),
+      observations: endpoint.default('tcp://127.0.0.1:5557'),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('ros'),
@@ -84,11 +95,11 @@ const outputSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-type RosOutput = Extract<z.infer<typeof outputSchema>, { kind: 'ros' }>;
+type Output = z.infer<typeof outputSchema>;
 
-/** The ROS output with every default, for `--output ros` on a profile that names none. */
-export function rosOutputDefaults(): RosOutput {
-  return outputSchema.parse({ kind: 'ros' }) as RosOutput;
+/** An output with every default, for `--output ros|bus` on a profile that names another. */
+export function outputDefaults<K extends 'ros' | 'bus'>(kind: K): Extract<Output, { kind: K }> {
+  return outputSchema.parse({ kind }) as Extract<Output, { kind: K }>;
 }
 
 const cerebellumSchema = z

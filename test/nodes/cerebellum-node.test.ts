@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlCommand } from '../../src/cerebellum/control-protocol.js';
 import { loadActionSpec, specId, specJson } from '../../src/contract/index.js';
-import { LinkServer } from '../../src/link/index.js';
+import { BusPublisher, BusSubscriber, LinkServer } from '../../src/link/index.js';
 import type { CerebellumNode as Node } from '../../src/nodes/cerebellum-node.js';
 import { loadProfile, type RobotProfile } from '../../src/nodes/profile.js';
 import { tokenizerFor } from '../../src/tokenizer/index.js';
-import { epochNowNs } from '../../src/wire/index.js';
+import { type CommandPacket, epochNowNs } from '../../src/wire/index.js';
 import { eventually, memoryLog, sleep } from '../helpers/link-fixtures.js';
 import { armProfile } from '../helpers/profiles.js';
 
@@ -180,5 +180,53 @@ describe('cerebellum node driving a mobile base', () => {
       return c?.mode === 'hold' && c.position[0] === 0 && c.position[1] === 0;
     };
     expect(await eventually(stopped, 5000)).toBe(true);
+  });
+
+  it('drives a robot on the bus: starts from its measured joints, sends commands stamped with the chunk they execute', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pons-node-'));
+    const observations = `ipc://${dir}/observations`;
+    const commandsAt = `ipc://${dir}/commands`;
+    const robotJoints = await BusPublisher.open({ endpoint: observations, bind: true });
+    const robotCommands = await BusSubscriber.open({ endpoint: commandsAt, bind: true }, [
+      'command',
+    ]);
+    cleanup.push(
+      () => robotJoints.close(),
+      () => robotCommands.close(),
+    );
+    const received: CommandPacket[] = [];
+    robotCommands.onPacket((p) => received.push(p as CommandPacket));
+    const measured = Float64Array.of(0.3, -0.2, 0.1);
+    const joints = setInterval(
+      () =>
+        robotJoints.publish({
+          kind: 'joints',
+          stamp_ns: epochNowNs(),
+          // Another order than the URDF's, and an extra joint: mapped by name.
+          name: ['wrist_joint', 'gripper', 'shoulder_joint', 'elbow_joint'],
+          position: Float64Array.of(0.1, 0, 0.3, -0.2),
+          velocity: new Float64Array(0),
+        }),
+      10,
+    );
+    cleanup.push(() => clearInterval(joints));
+    const chunk = new Float64Array(24);
+    for (let k = 0; k < 8; k++) chunk.set(measured, k * 3);
+    const profile = loadProfile(
+      armProfile(dir, { output: { kind: 'bus', commands: commandsAt, observations } }),
+    );
+    const started = epochNowNs();
+    await nodeWithBrain(profile, chunk, cleanup);
+    expect(await eventually(() => received.some((c) => c.mode === 'run'), 5000)).toBe(true);
+    // The first command is the measured state (no jump), not mid-range.
+    const first = received[0] as CommandPacket;
+    first.position.forEach((q, j) => expect(q).toBeCloseTo(measured[j] as number, 2));
+    // Running commands carry the observation stamp of a chunk the brain sent during the test.
+    const run = received.filter((c) => c.mode === 'run');
+    expect(run.length).toBeGreaterThan(0);
+    for (const c of run) {
+      expect(c.obs_stamp_ns).toBeGreaterThan(started);
+      expect(c.obs_stamp_ns).toBeLessThanOrEqual(c.stamp_ns);
+    }
   });
 });

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
-import { loadProfile, rosOutputDefaults } from '../../nodes/profile.js';
+import { loadProfile, outputDefaults } from '../../nodes/profile.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
 interface CerebellumFlags {
   config: string;
-  output?: 'none' | 'record' | 'ros';
+  output?: 'none' | 'record' | 'ros' | 'bus';
   record?: string;
   duration?: string;
   json?: boolean;
@@ -27,7 +27,7 @@ export function registerCerebellum(program: Command): void {
     .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
     .option(
       '--output <kind>',
-      'none | record | ros (overrides the profile output; record needs --record)',
+      'none | record | ros | bus (overrides the profile output; record needs --record)',
     )
     .option('--json', 'print diagnostics as JSON lines every second')
     // A launch file passes `--ros-args …` after the pons flags; rcl reads them from argv.
@@ -37,8 +37,11 @@ export function registerCerebellum(program: Command): void {
       const profile = loadProfile(flags.config);
       if (flags.record) profile.cerebellum.output = { kind: 'record', path: flags.record };
       if (flags.output === 'none') profile.cerebellum.output = { kind: 'none' };
-      else if (flags.output === 'ros' && profile.cerebellum.output.kind !== 'ros') {
-        profile.cerebellum.output = rosOutputDefaults();
+      else if (
+        (flags.output === 'ros' || flags.output === 'bus') &&
+        profile.cerebellum.output.kind !== flags.output
+      ) {
+        profile.cerebellum.output = outputDefaults(flags.output);
       }
       const { link } = profile;
       const curve =

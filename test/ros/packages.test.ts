@@ -4,55 +4,31 @@
  * against a tiny stand-in of the `launch`/`launch_ros` Python API (which cannot be installed
  * here) and starts what it should.
  */
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadActionSpec } from '../../src/contract/index.js';
 import { loadProfile } from '../../src/nodes/profile.js';
+import {
+  BRINGUP,
+  compileLaunch,
+  list,
+  one,
+  ROOT,
+  readXml,
+  runLaunch,
+  urdfJoints,
+  xml,
+} from '../helpers/ros-launch.js';
 
-const ROOT = realpathSync(new URL('../..', import.meta.url).pathname);
 const MSGS = join(ROOT, 'ros/pons_msgs');
-const BRINGUP = join(ROOT, 'ros/pons_bringup');
 const LAUNCH = join(BRINGUP, 'launch/cerebellum.launch.py');
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pons-ros-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' });
-
-function readXml(path: string): Record<string, unknown> {
-  const text = readFileSync(path, 'utf8');
-  const valid = XMLValidator.validate(text);
-  expect(valid, `${path}: ${JSON.stringify(valid)}`).toBe(true);
-  return xml.parse(text) as Record<string, unknown>;
-}
-
-function list(value: unknown): unknown[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-/** The arm's movable joints, in URDF order. */
-function urdfJoints(): string[] {
-  const robot = readXml(join(ROOT, 'sim/planar_arm.urdf')).robot as { joint: unknown };
-  return list(robot.joint)
-    .map((j) => j as Record<string, string>)
-    .filter((j) => j['@type'] !== 'fixed')
-    .map((j) => j['@name'] as string);
-}
 
 describe('ros/pons_msgs', () => {
   it('package.xml is a format-3 rosidl interface package', () => {
@@ -150,20 +126,15 @@ describe('ros/pons_bringup', () => {
   });
 
   it('the launch file compiles with the system Python', () => {
-    execFileSync(PYTHON, [
-      '-c',
-      'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)',
-      LAUNCH,
-      join(tmp, 'launch.pyc'),
-    ]);
+    compileLaunch(LAUNCH, tmp);
   });
 
   it('starts ros2_control, the spawners and `pons cerebellum --output ros` with use_sim_time', () => {
-    const actions = runLaunch({
-      use_sim_time: 'true',
-      command: 'trajectory',
-      pons_executable: 'pons',
-    });
+    const actions = runLaunch(
+      LAUNCH,
+      { use_sim_time: 'true', command: 'trajectory', pons_executable: 'pons' },
+      tmp,
+    );
 
     const rsp = one(actions, (a) => a.package === 'robot_state_publisher');
     const description = (rsp.parameters as Record<string, unknown>[])[0]
@@ -211,7 +182,7 @@ describe('ros/pons_bringup', () => {
   });
 
   it('leaves the controller manager to Gazebo with hardware:=gazebo, and defaults to wall time', () => {
-    const actions = runLaunch({ hardware: 'gazebo', pons_executable: 'pons' });
+    const actions = runLaunch(LAUNCH, { hardware: 'gazebo', pons_executable: 'pons' }, tmp);
     expect(actions.some((a) => a.executable === 'ros2_control_node')).toBe(false);
     const rsp = one(actions, (a) => a.package === 'robot_state_publisher');
     expect(JSON.stringify(rsp.parameters)).toContain('gz_ros2_control/GazeboSimSystem');
@@ -221,104 +192,8 @@ describe('ros/pons_bringup', () => {
   });
 
   it('refuses an unknown command controller', () => {
-    expect(() => runLaunch({ command: 'velocity', pons_executable: 'pons' })).toThrow(
+    expect(() => runLaunch(LAUNCH, { command: 'velocity', pons_executable: 'pons' }, tmp)).toThrow(
       /command must be one of/,
     );
   });
 });
-
-function one(
-  actions: Record<string, unknown>[],
-  predicate: (a: Record<string, unknown>) => boolean,
-): Record<string, unknown> {
-  const found = actions.filter(predicate);
-  expect(found).toHaveLength(1);
-  return found[0] as Record<string, unknown>;
-}
-
-/**
- * Runs the launch file's generate_launch_description() and its OpaqueFunction against stand-ins
- * for launch/launch_ros that record what would be started, and returns those actions.
- */
-function runLaunch(args: Record<string, string>): Record<string, unknown>[] {
-  const stubs = join(tmp, 'stubs');
-  if (!existsSync(stubs)) writeStubs(stubs);
-  const script = `
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("cerebellum_launch", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-description = mod.generate_launch_description()
-context = {a.name: a.default_value for a in description.entities if a.kind == "DeclareLaunchArgument"}
-context.update(json.loads(sys.argv[2]))
-context["__share__"] = sys.argv[3]
-out = []
-for entity in description.entities:
-    if entity.kind == "OpaqueFunction":
-        for action in entity.function(context):
-            out.append(action.record())
-print(json.dumps(out))
-`;
-  const stdout = execFileSync(PYTHON, ['-c', script, LAUNCH, JSON.stringify(args), BRINGUP], {
-    env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: '1', PONS_ROOT: '' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return JSON.parse(stdout) as Record<string, unknown>[];
-}
-
-function writeStubs(dir: string): void {
-  const files: Record<string, string> = {
-    'launch/__init__.py': `
-class LaunchDescription:
-    def __init__(self, entities):
-        self.entities = entities
-`,
-    'launch/_record.py': `
-class Recorded:
-    def __init__(self, *args, **kwargs):
-        self.kind = type(self).__name__
-        self.args = args
-        self.kwargs = kwargs
-        for key, value in kwargs.items():
-            setattr(self, key, value)
-        if args:
-            self.name = args[0]
-    def record(self):
-        out = {"kind": self.kind}
-        out.update({k: v for k, v in self.kwargs.items()})
-        return out
-`,
-    'launch/actions.py': `
-from launch._record import Recorded
-class DeclareLaunchArgument(Recorded): pass
-class ExecuteProcess(Recorded): pass
-class LogInfo(Recorded): pass
-class OpaqueFunction(Recorded): pass
-`,
-    'launch/substitutions.py': `
-class LaunchConfiguration:
-    def __init__(self, name):
-        self.name = name
-    def perform(self, context):
-        return context[self.name]
-`,
-    'launch_ros/__init__.py': '',
-    'launch_ros/actions.py': `
-from launch._record import Recorded
-class Node(Recorded): pass
-`,
-    'launch_ros/substitutions.py': `
-class FindPackageShare:
-    def __init__(self, package):
-        self.package = package
-    def perform(self, context):
-        return context["__share__"]
-`,
-  };
-  for (const [name, text] of Object.entries(files)) {
-    const path = join(dir, name);
-    mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, text);
-  }
-}

@@ -4,7 +4,9 @@
 
 Starts:
   * robot_state_publisher with the arm's URDF (sim/planar_arm.urdf), to which a <ros2_control>
-    block is added when the file has none (hardware plugin from the `hardware` argument);
+    block for its movable joints is added when the file has none (hardware plugin from the
+    `hardware` argument; with gazebo also the gz_ros2_control-system plugin that runs the
+    controller manager inside Gazebo with config/controllers.yaml);
   * ros2_control's controller_manager (ros2_control_node) with config/controllers.yaml, unless
     `hardware` is gazebo (gz_ros2_control runs the controller manager inside Gazebo then);
   * spawners: joint_state_broadcaster, and both command controllers, the one named by `command`
@@ -14,10 +16,14 @@ Starts:
 pons itself is a Node.js program: the launch finds it through `pons_root` (a checkout where
 `npm ci && npm run build` ran; default: $PONS_ROOT, else the checkout this file lives in when
 the workspace was built with --symlink-install), or runs `pons_executable` when given.
+
+gazebo.launch.py imports this file for the same actions (`bringup_actions`).
 """
 
 import os
 import shutil
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, LogInfo, OpaqueFunction
@@ -25,7 +31,6 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
-JOINTS = ("shoulder_joint", "elbow_joint", "wrist_joint")
 COMMAND_CONTROLLERS = {
     "forward": "forward_command_controller",
     "trajectory": "joint_trajectory_controller",
@@ -60,60 +65,120 @@ def find_pons_root(given):
     )
 
 
-def ros2_control_block(plugin):
-    """A <ros2_control> system for the three position-controlled joints."""
-    joints = "".join(
+def movable_joints(urdf):
+    """(name, lower, upper) of the URDF's movable joints in file order; a continuous joint has
+    no position limits (None)."""
+    joints = []
+    for joint in ET.fromstring(urdf).findall("joint"):
+        kind = joint.get("type")
+        if kind in ("revolute", "prismatic"):
+            limit = joint.find("limit")  # required for these types
+            joints.append((joint.get("name"), limit.get("lower"), limit.get("upper")))
+        elif kind == "continuous":
+            joints.append((joint.get("name"), None, None))
+    return joints
+
+
+def ros2_control_block(plugin, joints):
+    """A <ros2_control> system commanding `joints` by position, within the URDF's limits."""
+
+    def command_interface(lower, upper):
+        if lower is None:
+            return '<command_interface name="position"/>'
+        return f"""<command_interface name="position">
+        <param name="min">{lower}</param>
+        <param name="max">{upper}</param>
+      </command_interface>"""
+
+    body = "".join(
         f"""
     <joint name="{name}">
-      <command_interface name="position">
-        <param name="min">-2.6</param>
-        <param name="max">2.6</param>
-      </command_interface>
+      {command_interface(lower, upper)}
       <state_interface name="position">
         <param name="initial_value">0.0</param>
       </state_interface>
       <state_interface name="velocity"/>
     </joint>"""
-        for name in JOINTS
+        for name, lower, upper in joints
     )
     return f"""
   <ros2_control name="planar_arm" type="system">
     <hardware>
       <plugin>{plugin}</plugin>
-    </hardware>{joints}
+    </hardware>{body}
   </ros2_control>
 """
 
 
-def robot_description(urdf_path, hardware):
+def gazebo_control_plugin(controllers):
+    """The Gazebo system that runs the controller manager (always on sim time) with `controllers`;
+    it reads the description from robot_state_publisher's topic."""
+    return f"""
+  <gazebo>
+    <plugin filename="gz_ros2_control-system" name="gz_ros2_control::GazeboSimROS2ControlPlugin">
+      <parameters>{escape(controllers)}</parameters>
+    </plugin>
+  </gazebo>
+"""
+
+
+def robot_description(urdf_path, hardware, controllers):
     with open(urdf_path, encoding="utf-8") as f:
         urdf = f.read()
+    additions = ""
     if "<ros2_control" not in urdf:
-        end = urdf.rindex("</robot>")
-        urdf = urdf[:end] + ros2_control_block(HARDWARE_PLUGINS[hardware]) + urdf[end:]
-    return urdf
+        additions += ros2_control_block(HARDWARE_PLUGINS[hardware], movable_joints(urdf))
+    if hardware == "gazebo" and "gz_ros2_control-system" not in urdf:
+        additions += gazebo_control_plugin(controllers)
+    end = urdf.rindex("</robot>")
+    return urdf[:end] + additions + urdf[end:]
 
 
-def launch_setup(context):
-    def arg(name):
-        return LaunchConfiguration(name).perform(context)
+def pons_command(pons_root, executable):
+    """How to run pons: `executable` when given, else the checkout's built CLI under node."""
+    if executable:
+        return [executable]
+    main = os.path.join(pons_root, "dist", "cli", "main.js")
+    if os.path.isfile(main):
+        return [shutil.which("node") or "node", main]
+    raise RuntimeError(f"{pons_root}: pons is not built; run npm ci && npm run build there")
 
-    use_sim_time = arg("use_sim_time").lower() in ("true", "1", "yes")
-    command = arg("command")
-    hardware = arg("hardware")
+
+def pons_process(pons, role, profile, pons_root, use_sim_time, *flags):
+    """`pons <role> --config <profile> <flags> --ros-args …` as a launch process."""
+    return ExecuteProcess(
+        cmd=[
+            *pons,
+            role,
+            "--config",
+            profile,
+            *flags,
+            # ROS arguments for rclnodejs: node name, and ROS time following /clock.
+            "--ros-args",
+            "-r",
+            f"__node:=pons_{role}",
+            "-p",
+            f"use_sim_time:={'true' if use_sim_time else 'false'}",
+        ],
+        cwd=pons_root,
+        name=f"pons_{role}",
+        output="screen",
+        # pons stops cleanly on SIGINT (the cerebellum decelerates to a hold first).
+        sigterm_timeout="5",
+        sigkill_timeout="5",
+    )
+
+
+def bringup_actions(
+    *, pons, pons_root, urdf_path, controllers, profile, hardware, command, use_sim_time
+):
+    """robot_state_publisher, the controller manager (unless Gazebo runs it), the spawners and
+    `pons cerebellum --output ros`."""
     if command not in COMMAND_CONTROLLERS:
         raise RuntimeError(f"command must be one of {sorted(COMMAND_CONTROLLERS)}, got {command!r}")
     if hardware not in HARDWARE_PLUGINS:
         raise RuntimeError(f"hardware must be one of {sorted(HARDWARE_PLUGINS)}, got {hardware!r}")
-
-    share = FindPackageShare("pons_bringup").perform(context)
-    pons_root = find_pons_root(arg("pons_root"))
-    urdf_path = arg("urdf") or os.path.join(pons_root, "sim", "planar_arm.urdf")
-    controllers = arg("controllers") or os.path.join(share, "config", "controllers.yaml")
-    # The profile's relative paths resolve against its real location (the source tree).
-    profile = os.path.realpath(arg("profile") or os.path.join(share, "config", "cerebellum.yaml"))
-
-    description = robot_description(urdf_path, hardware)
+    description = robot_description(urdf_path, hardware, controllers)
     actions = [
         Node(
             package="robot_state_publisher",
@@ -139,11 +204,15 @@ def launch_setup(context):
             )
         )
 
+    # Gazebo's controller manager exists only once the model is spawned, which takes longer
+    # than the spawner waits by default.
+    wait = ("--controller-manager-timeout", "120") if hardware == "gazebo" else ()
+
     def spawner(controller, *extra):
         return Node(
             package="controller_manager",
             executable="spawner",
-            arguments=[controller, "--controller-manager", "/controller_manager", *extra],
+            arguments=[controller, "--controller-manager", "/controller_manager", *wait, *extra],
             parameters=[{"use_sim_time": use_sim_time}],
             output="screen",
         )
@@ -153,40 +222,30 @@ def launch_setup(context):
         extra = () if name == command else ("--inactive",)
         actions.append(spawner(controller, "--param-file", controllers, *extra))
 
-    executable = arg("pons_executable")
-    if executable:
-        pons = [executable]
-    elif os.path.isfile(os.path.join(pons_root, "dist", "cli", "main.js")):
-        pons = [shutil.which("node") or "node", os.path.join(pons_root, "dist", "cli", "main.js")]
-    else:
-        raise RuntimeError(f"{pons_root}: pons is not built; run npm ci && npm run build there")
-
     actions += [
         LogInfo(msg=f"pons cerebellum: profile {profile}, command {command}"),
-        ExecuteProcess(
-            cmd=[
-                *pons,
-                "cerebellum",
-                "--config",
-                profile,
-                "--output",
-                "ros",
-                # ROS arguments for rclnodejs: node name, and ROS time following /clock.
-                "--ros-args",
-                "-r",
-                "__node:=pons_cerebellum",
-                "-p",
-                f"use_sim_time:={'true' if use_sim_time else 'false'}",
-            ],
-            cwd=pons_root,
-            name="pons_cerebellum",
-            output="screen",
-            # pons stops cleanly on SIGINT (commands decelerate to a hold first).
-            sigterm_timeout="5",
-            sigkill_timeout="5",
-        ),
+        pons_process(pons, "cerebellum", profile, pons_root, use_sim_time, "--output", "ros"),
     ]
     return actions
+
+
+def launch_setup(context):
+    def arg(name):
+        return LaunchConfiguration(name).perform(context)
+
+    share = FindPackageShare("pons_bringup").perform(context)
+    pons_root = find_pons_root(arg("pons_root"))
+    return bringup_actions(
+        pons=pons_command(pons_root, arg("pons_executable")),
+        pons_root=pons_root,
+        urdf_path=arg("urdf") or os.path.join(pons_root, "sim", "planar_arm.urdf"),
+        controllers=arg("controllers") or os.path.join(share, "config", "controllers.yaml"),
+        # The profile's relative paths resolve against its real location (the source tree).
+        profile=os.path.realpath(arg("profile") or os.path.join(share, "config", "cerebellum.yaml")),
+        hardware=arg("hardware"),
+        command=arg("command"),
+        use_sim_time=arg("use_sim_time").lower() in ("true", "1", "yes"),
+    )
 
 
 def generate_launch_description():
@@ -207,7 +266,8 @@ def generate_launch_description():
                 "hardware",
                 default_value="mock",
                 description="ros2_control hardware for a URDF without <ros2_control>: "
-                "mock (mock_components) or gazebo (gz_ros2_control, controller manager in Gazebo).",
+                "mock (mock_components) or gazebo (gz_ros2_control, whose Gazebo plugin is added "
+                "and runs the controller manager; see gazebo.launch.py).",
             ),
             DeclareLaunchArgument(
                 "profile",

@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { InputError, readTextFile } from '../contract/index.js';
+import { InputError } from './errors.js';
+import { readTextFile } from './files.js';
 
 /**
  * URDF reading: the robot description's kinematic tree, and the serial chain from a base

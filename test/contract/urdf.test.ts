@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadUrdf, parseUrdf, serialChain } from '../../src/cerebellum/urdf.js';
-import { InputError } from '../../src/contract/index.js';
+import { InputError, loadUrdf, parseUrdf, serialChain } from '../../src/contract/index.js';
 
 const bundled = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;
 

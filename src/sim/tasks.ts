@@ -167,19 +167,13 @@ export function sampleEpisode(
   arm: ArmModel,
 ): EpisodeLayout {
   const rng = new Random(seed);
-  const kind = typeof request === 'string' ? request : request.kind;
-  const target = typeof request === 'string' ? rng.pick(BLOCK_COLOURS) : request.colour;
+  const given = typeof request === 'string' ? undefined : request;
+  const kind = given?.kind ?? (request as TaskKind);
+  const target = given?.colour ?? rng.pick(BLOCK_COLOURS);
   const task: Task =
     kind === 'reach'
       ? { kind, colour: target }
-      : {
-          kind,
-          colour: target,
-          zone:
-            typeof request !== 'string' && request.kind === 'push'
-              ? request.zone
-              : rng.pick(ZONE_SIDES),
-        };
+      : { kind, colour: target, zone: given?.kind === 'push' ? given.zone : rng.pick(ZONE_SIDES) };
   const [least, most] = scene.blocks.distractors;
   const others = rng.shuffle(BLOCK_COLOURS.filter((c) => c !== target));
   const colours = [target, ...others.slice(0, Math.min(rng.int(least, most), others.length))];

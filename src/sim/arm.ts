@@ -52,6 +52,7 @@ export interface Pose2 {
   angle: number;
 }
 
+/** The analytic IK is the three-link planar one. */
 export const ARM_JOINTS = 3;
 
 export function loadArm(scene: Scene): ArmModel {

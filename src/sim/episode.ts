@@ -29,12 +29,13 @@ export function runChunkedEpisode(
   const D = spec.dimensions.length;
   const joints = spec.dimensions.map((d, i) => {
     const j = sim.jointNames.indexOf(d.name);
-    if (j < 0)
+    if (j < 0) {
       throw new InputError(
         `spec ${spec.name}`,
         `dimensions[${i}].name`,
         `'${d.name}' is not a joint of the arm`,
       );
+    }
     return j;
   });
   const period = sim.physicsPeriodSeconds;
@@ -47,8 +48,9 @@ export function runChunkedEpisode(
   while (ticks < budget) {
     const chunk = policy(sim.state());
     chunks++;
-    if (chunk.length !== H * D)
+    if (chunk.length !== H * D) {
       throw new RangeError(`chunk has ${chunk.length} values, not H·D = ${H * D}`);
+    }
     for (let j = 0; j < ticksPerChunk && ticks < budget; j++) {
       const s = (j * period) / spec.dt;
       const k = Math.min(Math.floor(s), H - 1);

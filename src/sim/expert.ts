@@ -332,8 +332,9 @@ export class ScriptedExpert {
   private stepToward(q: Float64Array, to: Float64Array): void {
     const d = distance(to, q);
     const scale = d > this.maxStep ? this.maxStep / d : 1;
-    for (let i = 0; i < ARM_JOINTS; i++)
+    for (let i = 0; i < ARM_JOINTS; i++) {
       q[i] = (q[i] as number) + scale * ((to[i] as number) - (q[i] as number));
+    }
   }
 
   /** IK at the wanted heading, or the nearest heading that reaches. */
@@ -352,16 +353,18 @@ export class ScriptedExpert {
   }
 
   private write(chunk: Float64Array, step: number, q: Float64Array): void {
-    for (let d = 0; d < ARM_JOINTS; d++)
+    for (let d = 0; d < ARM_JOINTS; d++) {
       chunk[step * ARM_JOINTS + d] = q[this.order[d] as number] as number;
+    }
   }
 }
 
 /** The largest joint difference. */
 function distance(a: Float64Array, b: Float64Array): number {
   let worst = 0;
-  for (let i = 0; i < a.length; i++)
+  for (let i = 0; i < a.length; i++) {
     worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  }
   return worst;
 }
 

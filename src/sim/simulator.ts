@@ -147,8 +147,9 @@ export class Simulator {
       }
       seen.add(b.colour);
       for (const key of ['x', 'y', 'angle'] as const) {
-        if (!Number.isFinite(b[key]))
+        if (!Number.isFinite(b[key])) {
           throw new InputError(source, `blocks[${i}].${key}`, `is ${b[key]}, not a finite number`);
+        }
       }
     }
     if (!seen.has(task.colour)) {
@@ -230,8 +231,9 @@ export class Simulator {
     }
     for (let i = 0; i < ARM_JOINTS; i++) {
       const v = values[i] as number;
-      if (!Number.isFinite(v))
+      if (!Number.isFinite(v)) {
         throw new InputError(source, `${field}[${i}]`, `is ${v}, not a finite number`);
+      }
       if (inLimits && (v < (this.arm.lower[i] as number) || v > (this.arm.upper[i] as number))) {
         throw new InputError(
           source,

@@ -67,7 +67,6 @@ export class World {
   private readonly stiffness: Float64Array;
   private readonly damping: Float64Array;
   private readonly targetPosition = new Float64Array(ARM_JOINTS);
-  private readonly targetVelocity = new Float64Array(ARM_JOINTS);
 
   /** Call `initPhysics()` first, then `reset` before anything else. */
   constructor(
@@ -171,7 +170,6 @@ export class World {
       const p = position[i] as number;
       const v = velocity ? (velocity[i] as number) : 0;
       this.targetPosition[i] = p;
-      this.targetVelocity[i] = v;
       (this.joints[i] as RevoluteImpulseJoint).configureMotor(
         p,
         v,

@@ -71,8 +71,9 @@ describe('bad input', () => {
       'task.kind',
     );
     inputError(() => sim.reset(1, 42 as never), 'sim.reset', 'task');
-    for (const seed of [-1, 1.5, 2 ** 32, Number.NaN])
+    for (const seed of [-1, 1.5, 2 ** 32, Number.NaN]) {
       inputError(() => sim.reset(seed, 'reach'), 'sim.reset', 'seed');
+    }
     const blocks = [{ colour: 'red' as const, x: 0.4, y: 0, angle: 0 }];
     const arm = [0, 0, 0];
     inputError(
@@ -129,8 +130,9 @@ describe('bad input', () => {
   });
 
   it('refuses steps of NaN or negative time', () => {
-    for (const dt of [Number.NaN, -0.1, Number.POSITIVE_INFINITY])
+    for (const dt of [Number.NaN, -0.1, Number.POSITIVE_INFINITY]) {
       inputError(() => sim.step(dt), 'sim.step', 'dt');
+    }
   });
 
   it('refuses camera resolutions and physics rates out of range', async () => {

@@ -1,7 +1,12 @@
 import { z } from 'zod';
-import { InputError, parseWith, readYamlFile } from '../contract/index.js';
+import {
+  InputError,
+  loadUrdf,
+  parseWith,
+  readYamlFile,
+  type UrdfRobot,
+} from '../contract/index.js';
 import type { JointLimits } from './types.js';
-import { loadUrdf, type UrdfRobot } from './urdf.js';
 
 /**
  * Joint limits from the two places ROS keeps them:

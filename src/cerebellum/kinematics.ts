@@ -1,6 +1,5 @@
-import { InputError } from '../contract/index.js';
+import { InputError, type SerialChain, type Vec3 } from '../contract/index.js';
 import type { ForwardKinematics } from './types.js';
-import type { SerialChain, Vec3 } from './urdf.js';
 
 /**
  * Kinematics of a serial chain read from a URDF: forward kinematics (4×4 homogeneous

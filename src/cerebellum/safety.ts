@@ -1,7 +1,6 @@
-import { InputError } from '../contract/index.js';
+import { InputError, loadUrdf, serialChain } from '../contract/index.js';
 import { SerialChainKinematics } from './kinematics.js';
 import type { ForwardKinematics, SafetyConfig, SafetyReport } from './types.js';
-import { loadUrdf, serialChain } from './urdf.js';
 
 /**
  * The safety filter: the last stage before any command leaves, whatever produced it (live

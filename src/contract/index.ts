@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './files.js';
 export * from './schema-error.js';
 export * from './statistics.js';
+export * from './urdf.js';

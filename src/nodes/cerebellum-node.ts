@@ -6,8 +6,14 @@ import { loadJointLimits } from '../cerebellum/joint-limits.js';
 import { SerialChainKinematics } from '../cerebellum/kinematics.js';
 import { LearnedStage, LearnedStageError } from '../cerebellum/learned-stage.js';
 import type { JointLimits } from '../cerebellum/types.js';
-import { loadUrdf, serialChain } from '../cerebellum/urdf.js';
-import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
+import {
+  type ActionSpec,
+  loadActionSpec,
+  loadUrdf,
+  serialChain,
+  specId,
+  specJson,
+} from '../contract/index.js';
 import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
 import { CerebellumRos } from '../ros/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';

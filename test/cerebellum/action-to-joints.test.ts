@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ActionToJoints } from '../../src/cerebellum/action-to-joints.js';
 import { SerialChainKinematics } from '../../src/cerebellum/kinematics.js';
-import { loadUrdf, serialChain } from '../../src/cerebellum/urdf.js';
 import {
   type ActionKind,
   type ActionSpec,
   InputError,
+  loadUrdf,
   parseActionSpec,
+  serialChain,
 } from '../../src/contract/index.js';
 
 const urdf = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;

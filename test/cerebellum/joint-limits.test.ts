@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadJointLimits, parseJointLimitsYaml } from '../../src/cerebellum/joint-limits.js';
-import { loadUrdf, parseUrdf } from '../../src/cerebellum/urdf.js';
-import { InputError } from '../../src/contract/index.js';
+import { InputError, loadUrdf, parseUrdf } from '../../src/contract/index.js';
 
 const urdf = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;
 const yaml = new URL('../../calibration/planar-arm/joint_limits.yaml', import.meta.url).pathname;

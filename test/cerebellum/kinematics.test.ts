@@ -5,7 +5,7 @@ import {
   originTransform,
   SerialChainKinematics,
 } from '../../src/cerebellum/kinematics.js';
-import { loadUrdf, parseUrdf, serialChain } from '../../src/cerebellum/urdf.js';
+import { loadUrdf, parseUrdf, serialChain } from '../../src/contract/index.js';
 
 const bundled = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;
 const arm = new SerialChainKinematics(serialChain(loadUrdf(bundled), 'base_link', 'tool0'));

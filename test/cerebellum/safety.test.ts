@@ -4,8 +4,7 @@ import { loadJointLimits } from '../../src/cerebellum/joint-limits.js';
 import { SerialChainKinematics } from '../../src/cerebellum/kinematics.js';
 import { SafetyFilter, violationCount } from '../../src/cerebellum/safety.js';
 import type { JointLimits, SafetyConfig, WorkspaceBox } from '../../src/cerebellum/types.js';
-import { loadUrdf, serialChain } from '../../src/cerebellum/urdf.js';
-import { InputError } from '../../src/contract/index.js';
+import { InputError, loadUrdf, serialChain } from '../../src/contract/index.js';
 
 const urdf = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;
 const yaml = new URL('../../calibration/planar-arm/joint_limits.yaml', import.meta.url).pathname;

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadUrdf, parseUrdf, serialChain } from '../../src/cerebellum/urdf.js';
-import { InputError } from '../../src/contract/index.js';
+import { InputError, loadUrdf, parseUrdf, serialChain } from '../../src/contract/index.js';
 
 const bundled = new URL('../../sim/planar_arm.urdf', import.meta.url).pathname;
 
@@ -89,6 +88,28 @@ describe('the bundled planar arm', () => {
     expect(chain.actuated).toEqual(['shoulder_joint', 'elbow_joint', 'wrist_joint']);
   });
 
+  it('gives each link of the arm its mass, centre of mass and collision box', () => {
+    expect(arm.inertials.upper_arm).toEqual({
+      origin: { xyz: [0.15, 0, 0], rpy: [0, 0, 0] },
+      mass: 1,
+      inertia: { ixx: 0.00026667, ixy: 0, ixz: 0, iyy: 0.00763333, iyz: 0, izz: 0.00763333 },
+    });
+    expect(arm.inertials.hand?.mass).toBe(0.3);
+    expect(arm.inertials.world).toBeUndefined();
+    expect(arm.collisions.forearm).toEqual([
+      {
+        origin: { xyz: [0.125, 0, 0], rpy: [0, 0, 0] },
+        geometry: { type: 'box', size: [0.25, 0.035, 0.035] },
+      },
+    ]);
+    expect(arm.collisions.base_link?.[0]?.geometry).toEqual({
+      type: 'cylinder',
+      radius: 0.06,
+      length: 0.1,
+    });
+    expect(arm.collisions.tool0).toEqual([]);
+  });
+
   it('is plain data that survives structured cloning (into the control thread)', () => {
     const chain = serialChain(arm, 'base_link', 'tool0');
     expect(structuredClone(chain)).toEqual(chain);
@@ -144,7 +165,7 @@ describe('parseUrdf', () => {
     expect(parsed.joints[1]?.limit?.velocity).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('ignores visuals, inertials, gazebo and transmission blocks', () => {
+  it('ignores visuals, gazebo and transmission blocks', () => {
     const parsed = parseUrdf(
       robot(
         '<link name="a"><visual><geometry><box size="1 1 1"/></geometry></visual></link>',
@@ -157,6 +178,56 @@ describe('parseUrdf', () => {
     );
     expect(parsed.links).toEqual(['a', 'b']);
     expect(parsed.joints.map((j) => j.name)).toEqual(['j']);
+    expect(parsed.collisions).toEqual({ a: [], b: [] });
+    // No <inertia> and no <origin>: zeros, as for a point mass at the link origin.
+    expect(parsed.inertials.b?.inertia.izz).toBe(0);
+    expect(parsed.inertials.b?.origin).toEqual({ xyz: [0, 0, 0], rpy: [0, 0, 0] });
+  });
+
+  it('reads every collision element and geometry kind of a link', () => {
+    const parsed = parseUrdf(
+      robot(
+        `<link name="a">
+          <collision><geometry><sphere radius="0.1"/></geometry></collision>
+          <collision><origin xyz="0 0 1"/><geometry><mesh filename="package://p/m.stl" scale="2 2 2"/></geometry></collision>
+          <collision><geometry><mesh filename="m.dae"/></geometry></collision>
+        </link>`,
+      ),
+      'test.urdf',
+    );
+    expect(parsed.collisions.a?.map((c) => c.geometry)).toEqual([
+      { type: 'sphere', radius: 0.1 },
+      { type: 'mesh', filename: 'package://p/m.stl', scale: [2, 2, 2] },
+      { type: 'mesh', filename: 'm.dae', scale: [1, 1, 1] },
+    ]);
+    expect(parsed.collisions.a?.[1]?.origin.xyz).toEqual([0, 0, 1]);
+  });
+
+  it('rejects bad inertials and collision geometry, naming the link and element', () => {
+    const bad = (body: string) => failure(robot(`<link name="a">${body}</link>`));
+    expect(bad('<inertial/>').field).toBe('link[a].inertial.mass');
+    expect(bad('<inertial><mass value="-1"/></inertial>').field).toBe(
+      'link[a].inertial.mass.value',
+    );
+    expect(bad('<inertial><mass value="1"/><inertia izz="x"/></inertial>').field).toBe(
+      'link[a].inertial.inertia.izz',
+    );
+    expect(bad('<collision/>').field).toBe('link[a].collision[0].geometry');
+    const two = bad(
+      '<collision><geometry><box size="1 1 1"/><sphere radius="1"/></geometry></collision>',
+    );
+    expect(two.reason).toMatch(/exactly one of box, cylinder, sphere, mesh, found 2/);
+    expect(bad('<collision><geometry><box size="1 0 1"/></geometry></collision>').field).toBe(
+      'link[a].collision[0].geometry.box.size',
+    );
+    expect(
+      bad(
+        '<collision><geometry><sphere radius="1"/></geometry></collision><collision><geometry><cylinder radius="1"/></geometry></collision>',
+      ).field,
+    ).toBe('link[a].collision[1].geometry.cylinder.length');
+    expect(bad('<collision><geometry><sphere radius="0"/></geometry></collision>').reason).toBe(
+      'must be positive',
+    );
   });
 
   it('rejects malformed XML', () => {

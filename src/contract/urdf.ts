@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { InputError, readTextFile } from '../contract/index.js';
+import { InputError } from './errors.js';
+import { readTextFile } from './files.js';
 
 /**
  * URDF reading: the robot description's kinematic tree, and the serial chain from a base
@@ -7,8 +8,11 @@ import { InputError, readTextFile } from '../contract/index.js';
  *
  * What is read: `<link name>`, and for each `<joint name type>` its `<parent link>`,
  * `<child link>`, `<origin xyz rpy>` (default zero), `<axis xyz>` (default 1 0 0,
- * normalized) and `<limit lower upper velocity effort>`. Visuals, collisions, inertials,
- * materials, `<gazebo>` and `<transmission>` blocks are not needed here and are skipped.
+ * normalized) and `<limit lower upper velocity effort>`; for each link its `<inertial>`
+ * (`<origin>`, `<mass value>`, `<inertia>`, zeros where absent) and its `<collision>`
+ * elements (`<origin>` and one `<geometry>`: box, cylinder, sphere or mesh), which a
+ * simulator builds bodies from. Visuals, materials, `<gazebo>` and `<transmission>` blocks
+ * are skipped.
  *
  * Limits follow the URDF specification: `<limit>` is required for revolute and prismatic
  * joints, `lower`/`upper` default to 0 and `velocity`/`effort` are required; a continuous
@@ -36,6 +40,35 @@ const JOINT_TYPES: readonly UrdfJointType[] = [
 
 export type Vec3 = [number, number, number];
 
+/** A frame in its parent's frame: translation (m) and fixed-axis roll-pitch-yaw (rad). */
+export interface UrdfOrigin {
+  xyz: Vec3;
+  rpy: Vec3;
+}
+
+/** A link's mass properties, in the link frame. */
+export interface UrdfInertial {
+  /** The centre-of-mass frame. */
+  origin: UrdfOrigin;
+  /** kg. */
+  mass: number;
+  /** Inertia tensor about the centre of mass in its frame, kg·m² (zeros where not given). */
+  inertia: { ixx: number; ixy: number; ixz: number; iyy: number; iyz: number; izz: number };
+}
+
+/** Collision (or visual) geometry, in metres. */
+export type UrdfGeometry =
+  | { type: 'box'; size: Vec3 }
+  | { type: 'cylinder'; radius: number; length: number }
+  | { type: 'sphere'; radius: number }
+  | { type: 'mesh'; filename: string; scale: Vec3 };
+
+export interface UrdfCollision {
+  /** The geometry's frame in the link frame. */
+  origin: UrdfOrigin;
+  geometry: UrdfGeometry;
+}
+
 export interface UrdfLimit {
   /** rad or m; −∞ for continuous joints. */
   lower: number;
@@ -52,8 +85,8 @@ export interface UrdfJoint {
   type: UrdfJointType;
   parent: string;
   child: string;
-  /** The joint frame in the parent link's frame: translation (m) and fixed-axis roll-pitch-yaw (rad). */
-  origin: { xyz: Vec3; rpy: Vec3 };
+  /** The joint frame in the parent link's frame. */
+  origin: UrdfOrigin;
   /** Unit vector in the joint frame; (1, 0, 0) where the URDF gives none. */
   axis: Vec3;
   /** Present for revolute, prismatic and continuous joints. */
@@ -71,6 +104,10 @@ export interface UrdfRobot {
   joints: UrdfJoint[];
   /** The one link that is no joint's child. */
   root: string;
+  /** `<inertial>` of each link that has one, by link name. */
+  inertials: Record<string, UrdfInertial>;
+  /** `<collision>` elements of each link in document order, by link name (empty for none). */
+  collisions: Record<string, UrdfCollision[]>;
 }
 
 /** The joints from `base` to `tip`, in order, fixed ones included. Plain data. */
@@ -91,7 +128,7 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   isArray: (name, _path, _leaf, isAttribute) =>
-    !isAttribute && (name === 'link' || name === 'joint'),
+    !isAttribute && (name === 'link' || name === 'joint' || name === 'collision'),
 });
 
 /** Reads and parses a URDF file. */
@@ -114,6 +151,8 @@ export function parseUrdf(xml: string, source: string): UrdfRobot {
 
   const links: string[] = [];
   const linkSet = new Set<string>();
+  const inertials: [string, UrdfInertial][] = [];
+  const collisions: [string, UrdfCollision[]][] = [];
   for (const [i, raw] of list(robot.link).entries()) {
     const link = element(raw) ?? {};
     const name = attr(link, 'name');
@@ -121,6 +160,16 @@ export function parseUrdf(xml: string, source: string): UrdfRobot {
     if (linkSet.has(name)) throw new InputError(source, `link[${name}]`, 'is declared twice');
     linkSet.add(name);
     links.push(name);
+    const field = `link[${name}]`;
+    const inertialNode = single(link, 'inertial', source, `${field}.inertial`);
+    if (inertialNode)
+      inertials.push([name, parseInertial(inertialNode, source, `${field}.inertial`)]);
+    collisions.push([
+      name,
+      list(link.collision).map((c, k) =>
+        parseCollision(element(c) ?? {}, source, `${field}.collision[${k}]`),
+      ),
+    ]);
   }
   if (links.length === 0) throw new InputError(source, 'robot.link', 'no links are declared');
 
@@ -188,7 +237,16 @@ export function parseUrdf(xml: string, source: string): UrdfRobot {
       at = up.parent;
     }
   }
-  return { source, name: attr(robot, 'name') ?? '', links, joints, root };
+  return {
+    source,
+    name: attr(robot, 'name') ?? '',
+    links,
+    joints,
+    root,
+    // fromEntries defines own properties, so a link named `__proto__` stays a plain key.
+    inertials: Object.fromEntries(inertials),
+    collisions: Object.fromEntries(collisions),
+  };
 }
 
 /**
@@ -280,9 +338,7 @@ function parseJoint(node: XmlNode, index: number, source: string): UrdfJoint {
   const child = attr(single(node, 'child', source, field('child')) ?? {}, 'link');
   if (!child) throw new InputError(source, field('child.link'), 'is missing');
 
-  const origin = single(node, 'origin', source, field('origin')) ?? {};
-  const xyz = vec3(attr(origin, 'xyz'), source, field('origin.xyz'));
-  const rpy = vec3(attr(origin, 'rpy'), source, field('origin.rpy'));
+  const origin = parseOrigin(node, source, field('origin'));
 
   const axisNode = single(node, 'axis', source, field('axis'));
   let axis: Vec3 = [1, 0, 0];
@@ -334,7 +390,7 @@ function parseJoint(node: XmlNode, index: number, source: string): UrdfJoint {
   }
 
   const mimicNode = single(node, 'mimic', source, field('mimic'));
-  const joint: UrdfJoint = { name, type: jointType, parent, child, origin: { xyz, rpy }, axis };
+  const joint: UrdfJoint = { name, type: jointType, parent, child, origin, axis };
   if (limit) joint.limit = limit;
   if (mimicNode) {
     const target = attr(mimicNode, 'joint');
@@ -342,6 +398,81 @@ function parseJoint(node: XmlNode, index: number, source: string): UrdfJoint {
     joint.mimic = target;
   }
   return joint;
+}
+
+function parseOrigin(node: XmlNode, source: string, field: string): UrdfOrigin {
+  const origin = single(node, 'origin', source, field) ?? {};
+  return {
+    xyz: vec3(attr(origin, 'xyz'), source, `${field}.xyz`),
+    rpy: vec3(attr(origin, 'rpy'), source, `${field}.rpy`),
+  };
+}
+
+const INERTIA_KEYS = ['ixx', 'ixy', 'ixz', 'iyy', 'iyz', 'izz'] as const;
+
+function parseInertial(node: XmlNode, source: string, field: string): UrdfInertial {
+  const massNode = single(node, 'mass', source, `${field}.mass`);
+  if (!massNode) throw new InputError(source, `${field}.mass`, 'is missing');
+  const mass = number(massNode, 'value', undefined, source, `${field}.mass.value`);
+  if (!(mass >= 0)) throw new InputError(source, `${field}.mass.value`, 'must not be negative');
+  const inertiaNode = single(node, 'inertia', source, `${field}.inertia`) ?? {};
+  const entries = INERTIA_KEYS.map((k) => [
+    k,
+    number(inertiaNode, k, 0, source, `${field}.inertia.${k}`),
+  ]);
+  return {
+    origin: parseOrigin(node, source, `${field}.origin`),
+    mass,
+    inertia: Object.fromEntries(entries) as UrdfInertial['inertia'],
+  };
+}
+
+const SHAPES = ['box', 'cylinder', 'sphere', 'mesh'] as const;
+
+function parseCollision(node: XmlNode, source: string, field: string): UrdfCollision {
+  const geometry = single(node, 'geometry', source, `${field}.geometry`);
+  if (!geometry) throw new InputError(source, `${field}.geometry`, 'is missing');
+  const present = SHAPES.filter((s) => geometry[s] !== undefined);
+  if (present.length !== 1) {
+    throw new InputError(
+      source,
+      `${field}.geometry`,
+      `must hold exactly one of ${SHAPES.join(', ')}, found ${present.length}`,
+    );
+  }
+  const type = present[0] as (typeof SHAPES)[number];
+  const at = `${field}.geometry.${type}`;
+  const shape = single(geometry, type, source, at) ?? {};
+  const positive = (name: string) => {
+    const value = number(shape, name, undefined, source, `${at}.${name}`);
+    if (!(value > 0)) throw new InputError(source, `${at}.${name}`, 'must be positive');
+    return value;
+  };
+  let parsed: UrdfGeometry;
+  switch (type) {
+    case 'box': {
+      const size = vec3(attr(shape, 'size'), source, `${at}.size`);
+      if (!size.every((v) => v > 0)) {
+        throw new InputError(source, `${at}.size`, 'must be three positive numbers');
+      }
+      parsed = { type, size };
+      break;
+    }
+    case 'cylinder':
+      parsed = { type, radius: positive('radius'), length: positive('length') };
+      break;
+    case 'sphere':
+      parsed = { type, radius: positive('radius') };
+      break;
+    case 'mesh': {
+      const filename = attr(shape, 'filename');
+      if (!filename) throw new InputError(source, `${at}.filename`, 'is missing');
+      const scale = attr(shape, 'scale');
+      parsed = { type, filename, scale: scale ? vec3(scale, source, `${at}.scale`) : [1, 1, 1] };
+      break;
+    }
+  }
+  return { origin: parseOrigin(node, source, `${field}.origin`), geometry: parsed };
 }
 
 /** An element as an object ('' for an element with neither attributes nor children). */

@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerLink } from './commands/link.js';
 import { registerModel } from './commands/model.js';
+import { registerSim } from './commands/sim.js';
 import { registerSpec } from './commands/spec.js';
 import { VERSION } from './package-info.js';
 
@@ -26,6 +27,7 @@ registerBrain(program);
 registerBus(program);
 registerCerebellum(program);
 registerModel(program);
+registerSim(program);
 registerBench(program);
 registerKeygen(program);
 registerSpec(program);

@@ -4,10 +4,7 @@ export interface LinkLog {
   warn(message: string): void;
 }
 
-export const stderrLog: LinkLog = {
-  info: (message) => process.stderr.write(`[pons link] ${message}\n`),
-  warn: (message) => process.stderr.write(`[pons link] WARN ${message}\n`),
-};
+export const stderrLog: LinkLog = nodeLog('link');
 
 /**
  * Logs the first occurrence of a key at once and later ones at most every `intervalMs`,
@@ -32,4 +29,12 @@ export class RateLimitedLog {
     this.last.set(key, { at: now, held: 0 });
     this.log.warn(`${message}${held}`);
   }
+}
+
+/** A stderr log for a node: `[pons <name>] message`. */
+export function nodeLog(name: string): LinkLog {
+  return {
+    info: (message) => process.stderr.write(`[pons ${name}] ${message}\n`),
+    warn: (message) => process.stderr.write(`[pons ${name}] WARN ${message}\n`),
+  };
 }

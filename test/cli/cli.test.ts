@@ -47,6 +47,15 @@ describe('pons --help', () => {
     [['bench', 'link'], 'pons bench link'],
     [['keygen'], 'pons keygen'],
     [['spec'], 'pons spec'],
+    [['brain'], 'pons brain'],
+    [['bus', 'camera'], 'pons bus camera'],
+    [['model', 'check'], 'pons model check'],
+    [['model', 'run'], 'pons model run'],
+    [['bench', 'brain'], 'pons bench brain'],
+    [['bench', 'brain-pipeline'], 'pons bench brain-pipeline'],
+    [['sim', 'run'], 'pons sim run'],
+    [['sim', 'serve'], 'pons sim serve'],
+    [['sim', 'expert'], 'pons sim expert'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
     expect(result.status, result.stderr).toBe(0);
@@ -57,7 +66,17 @@ describe('pons --help', () => {
 
   it('lists every command in the top-level help', () => {
     const { stdout } = pons('--help');
-    for (const command of ['demo', 'link', 'bench', 'keygen', 'spec']) {
+    for (const command of [
+      'demo',
+      'link',
+      'bench',
+      'keygen',
+      'spec',
+      'brain',
+      'bus',
+      'model',
+      'sim',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });
@@ -186,6 +205,17 @@ describe('pons link refusals', () => {
     const lines = stderrLines(result);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('--authorized-keys');
+    expectNoStackTrace(result.stderr);
+  });
+});
+
+describe('pons brain without ROS 2', () => {
+  it('--source ros fails at once with one line saying how to fix it', () => {
+    const result = pons('brain', '--source', 'ros', '--duration', '1');
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ROS 2 is not available: source \/opt\/ros\/.*setup\.bash/);
     expectNoStackTrace(result.stderr);
   });
 });

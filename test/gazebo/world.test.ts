@@ -9,8 +9,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { SerialChainKinematics } from '../../src/cerebellum/kinematics.js';
-import { loadUrdf, serialChain } from '../../src/cerebellum/urdf.js';
-import { loadCameraInfo } from '../../src/contract/index.js';
+import { loadCameraInfo, loadUrdf, serialChain } from '../../src/contract/index.js';
 import { BRINGUP, list, ROOT, readXml } from '../helpers/ros-launch.js';
 
 const GAZEBO = join(ROOT, 'sim/gazebo');

@@ -220,7 +220,7 @@ describe('cerebellum node driving a mobile base', () => {
     expect(await eventually(() => received.some((c) => c.mode === 'run'), 5000)).toBe(true);
     // The first command is the measured state (no jump), not mid-range.
     const first = received[0] as CommandPacket;
-    first.position.forEach((q, j) => expect(q).toBeCloseTo(measured[j] as number, 2));
+    for (const [j, q] of first.position.entries()) expect(q).toBeCloseTo(measured[j] as number, 2);
     // Running commands carry the observation stamp of a chunk the brain sent during the test.
     const run = received.filter((c) => c.mode === 'run');
     expect(run.length).toBeGreaterThan(0);

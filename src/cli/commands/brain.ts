@@ -10,10 +10,10 @@ import {
 import {
   BusSubscriber,
   LinkServer,
+  nodeLog,
   OBSERVATION_KINDS,
   readAuthorizedKeys,
   readSecretCertificate,
-  stderrLog,
 } from '../../link/index.js';
 import { BrainMetrics } from '../../nodes/brain-metrics.js';
 import { type BrainHealth, BrainNode } from '../../nodes/brain-node.js';
@@ -57,26 +57,10 @@ export function registerBrain(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: BrainFlags) => {
+      const log = nodeLog('brain');
       const profile = applyFlags(loadProfile(flags.config), flags);
       const b = profile.brain;
-      const brain = await BrainRuntime.open(b.model, {
-        providers: b.providers,
-        intraOpThreads: b.threads,
-        ...(b.variant === undefined ? {} : { variant: b.variant }),
-      });
-      for (const f of brain.fallbacks) {
-        stderrLog.warn(
-          `${f.graph}: provider ${f.provider} unavailable (${f.reason}); using the next`,
-        );
-      }
-      const spec = brain.pkg.spec;
-      const robotSpecId = specId(loadActionSpec(profile.spec));
-      if (robotSpecId !== brain.pkg.specId) {
-        throw new Error(
-          `${brain.pkg.dir}: the model was built for spec ${shortId(brain.pkg.specId)}…, the robot profile ${profile.file} executes ${shortId(robotSpecId)}…: they disagree on what a token means`,
-        );
-      }
-      const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
+      // Sources first: without ROS 2 a ROS source fails at once, with one line.
       let sources: BrainSources;
       let ros: Awaited<ReturnType<typeof rosSources>>['ros'] | undefined;
       let bus: BusSubscriber | undefined;
@@ -89,7 +73,7 @@ export function registerBrain(program: Command): void {
             instructionTopic: b.instruction_topic,
             diagnosticsTopic: b.diagnostics_topic,
           },
-          stderrLog,
+          log,
         );
         ({ ros } = opened);
         sources = opened;
@@ -100,6 +84,22 @@ export function registerBrain(program: Command): void {
         );
         sources = busSources(bus);
       }
+      const brain = await BrainRuntime.open(b.model, {
+        providers: b.providers,
+        intraOpThreads: b.threads,
+        ...(b.variant === undefined ? {} : { variant: b.variant }),
+      });
+      for (const f of brain.fallbacks) {
+        log.warn(`${f.graph}: provider ${f.provider} unavailable (${f.reason}); using the next`);
+      }
+      const spec = brain.pkg.spec;
+      const robotSpecId = specId(loadActionSpec(profile.spec));
+      if (robotSpecId !== brain.pkg.specId) {
+        throw new Error(
+          `${brain.pkg.dir}: the model was built for spec ${shortId(brain.pkg.specId)}…, the robot profile ${profile.file} executes ${shortId(robotSpecId)}…: they disagree on what a token means`,
+        );
+      }
+      const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => (ros as NonNullable<typeof ros>).now() : epochNowNs;
       const node = new BrainNode({
         profile,
@@ -111,7 +111,7 @@ export function registerBrain(program: Command): void {
         ...(b.mode === undefined ? {} : { mode: b.mode }),
         episodeId: flags.episode,
         now,
-        log: stderrLog,
+        log: log,
       });
       const metrics =
         b.metrics_port === undefined

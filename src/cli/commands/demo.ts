@@ -1,119 +1,56 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadActionSpec, shortId, specId } from '../../contract/index.js';
+import { writeEpisodeReport } from '../../nodes/episode-report.js';
+import { type EpisodeRun, runEpisodes } from '../../nodes/episode-runner.js';
 import { loadProfile } from '../../nodes/profile.js';
-import { CLI_ENTRY, DEFAULT_PROFILE } from '../package-info.js';
-
-interface Event {
-  event: string;
-  [key: string]: unknown;
-}
+import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { printTable } from './sim.js';
 
 /**
- * `pons demo`, until the simulator lands: a test-pattern brain and the real cerebellum as
- * two processes joined by the ZeroMQ link (ipc), the cerebellum executing the chunks at
- * 500 Hz through its safety filter and recording every command; then a summary.
+ * `pons demo`: closed-loop episodes in the embedded simulator, each with the simulator, a
+ * brain and the cerebellum as three processes joined by ZeroMQ. First the scripted expert
+ * as the brain (a policy that succeeds, executed faithfully through the tokenizer, link,
+ * time alignment and safety filter), then the bundled tiny-vla on the CPU (untrained until
+ * the fine-tuning work lands: it runs for real and fails honestly).
  */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the brain → link → cerebellum chain on this machine and print a summary')
-    .option('--seconds <s>', 'how long to run', '5')
-    .action(async (flags: { seconds: string }) => {
-      const seconds = Number(flags.seconds);
-      const dir = mkdtempSync(join(tmpdir(), 'pons-demo-'));
-      const base = loadProfile(DEFAULT_PROFILE);
-      const profile = join(dir, 'robot.yaml');
-      const record = join(dir, 'commands.jsonl');
-      // The bundled profile, on ipc in a temporary folder.
-      writeFileSync(
-        profile,
-        JSON.stringify({
-          name: base.name,
-          spec: base.spec,
-          robot: base.robot,
-          link: { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` },
-          cerebellum: {
-            rate_hz: base.cerebellum.rate_hz,
-            output: { kind: 'record', path: record },
-          },
-        }),
-      );
-      const link = ['--tokens', `ipc://${dir}/tokens`, '--state', `ipc://${dir}/state`];
-      const spec = loadActionSpec(base.spec);
+    .description(
+      'closed-loop episodes in the embedded simulator: the expert, then the bundled brain',
+    )
+    .option('--episodes <n>', 'expert episodes per task', '2')
+    .option('--report <dir>', 'where the HTML reports go', 'out/demo')
+    .action(async (flags: { episodes: string; report: string }) => {
+      const profile = loadProfile(DEFAULT_PROFILE);
+      const spec = loadActionSpec(profile.spec);
       console.log(
-        `pons demo: spec '${spec.name}' ${shortId(specId(spec))}; a test-pattern brain → ipc link → cerebellum at ${base.cerebellum.rate_hz} Hz, ${seconds} s`,
+        `pons demo: the planar arm (spec ${shortId(specId(spec))}) in the embedded simulator; ` +
+          'simulator, brain and cerebellum as three processes on ZeroMQ',
       );
-      const cerebellum = spawn(
-        process.execPath,
-        [
-          CLI_ENTRY,
-          'cerebellum',
-          '--config',
+      const runs: [string, EpisodeRun][] = [];
+      for (const [brain, episodes, name] of [
+        ['expert', Number(flags.episodes), 'expert'],
+        [DEFAULT_BRAIN, 1, 'tiny-vla'],
+      ] as const) {
+        const run = await runEpisodes({
+          cli: CLI_ENTRY,
           profile,
-          '--json',
-          '--duration',
-          String(seconds + 0.5),
-        ],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      const brain = spawn(
-        process.execPath,
-        [
-          CLI_ENTRY,
-          'link',
-          'serve',
-          ...link,
-          '--json',
-          '--rate',
-          '10',
-          '--duration',
-          String(seconds),
-        ],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      let summary: Event | undefined;
-      createInterface({ input: cerebellum.stdout }).on('line', (line) => {
-        const e = JSON.parse(line) as Event;
-        if (e.event === 'diagnostics') {
-          console.log(
-            `  ${String(e.mode).padEnd(5)}  ${String(e.commands).padStart(5)} commands  ${String(e.chunks_in).padStart(3)} chunks  observation age ${Number(e.ingest_age_ms).toFixed(1)} ms`,
-          );
-        }
-        if (e.event === 'summary') summary = e;
-      });
-      let states = 0;
-      createInterface({ input: brain.stdout }).on('line', (line) => {
-        if ((JSON.parse(line) as Event).event === 'state') states++;
-      });
-      await Promise.all([exited(cerebellum), exited(brain)]);
-      if (!summary) throw new Error('the cerebellum ended without a summary');
-      const commands = readFileSync(record, 'utf8').trim().split('\n').length;
-      rmSync(dir, { recursive: true, force: true });
-      const link_ = summary.link as Record<string, number>;
+          brain,
+          providers: ['cpu'],
+          tasks: ['reach', 'push'],
+          episodes,
+          seed: 1000,
+          progress: (m) => process.stderr.write(`[pons demo] ${name}: ${m}\n`),
+        });
+        runs.push([writeEpisodeReport(run, `${flags.report}/${name}`), run]);
+      }
+      console.log('');
+      printTable(runs.flatMap(([, run]) => run.tasks));
+      console.log('');
+      for (const [report] of runs) console.log(`report: ${report}`);
       console.log(
-        '\n| chunks | commands | clamped > 1 mrad | largest correction | control ticks | late-skipped ticks | dropped packets | state packets to the brain |',
-      );
-      console.log('|---|---|---|---|---|---|---|---|');
-      const dropped = Object.entries(link_)
-        .filter(([k]) => k.startsWith('dropped_'))
-        .reduce((sum, [, n]) => sum + n, 0);
-      console.log(
-        `| ${summary.chunks_in} | ${commands} | ${summary.clamped} | ${(Number(summary.max_correction) * 1000).toFixed(1)} mrad | ${summary.ticks} | ${summary.skipped} | ${dropped} | ${states} |`,
+        'tiny-vla is untrained (random weights): its episodes fail until it is fine-tuned on expert demonstrations.',
       );
     });
-}
-
-function exited(child: ReturnType<typeof spawn>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${child.spawnargs.slice(2, 4).join(' ')} exited with ${code}`)),
-    );
-  });
 }

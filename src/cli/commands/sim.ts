@@ -1,0 +1,179 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { loadActionSpec } from '../../contract/index.js';
+import { stderrLog } from '../../link/index.js';
+import { writeEpisodeReport } from '../../nodes/episode-report.js';
+import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
+import { ExpertBrain } from '../../nodes/expert-brain.js';
+import { loadProfile } from '../../nodes/profile.js';
+import { type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
+import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { emitJson, runUntilStopped } from '../run-until.js';
+
+export function registerSim(program: Command): void {
+  const sim = program.command('sim').description('the embedded simulator and closed-loop episodes');
+
+  sim
+    .command('run')
+    .description('run episodes: simulator, brain and cerebellum as three processes on ZeroMQ')
+    .option('--task <task>', 'reach | push | all', 'all')
+    .option('--episodes <n>', 'episodes per task', '5')
+    .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', DEFAULT_BRAIN)
+    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '1000')
+    .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
+    .option('--providers <list>', 'execution providers for a model brain', 'cpu')
+    .option('--report <dir>', 'where the HTML report goes', 'out/sim-report')
+    .option(
+      '--kill-brain-after <s>',
+      'fault test: kill the brain this far into episode 1, restart it',
+    )
+    .option('--json', 'print the table as JSON')
+    .action(
+      async (flags: {
+        task: string;
+        episodes: string;
+        brain: string;
+        seed: string;
+        config: string;
+        providers: string;
+        report: string;
+        killBrainAfter?: string;
+        json?: boolean;
+      }) => {
+        const tasks = flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task];
+        const run = await runEpisodes({
+          cli: CLI_ENTRY,
+          profile: loadProfile(flags.config),
+          brain: flags.brain,
+          providers: flags.providers.split(','),
+          tasks,
+          episodes: Number(flags.episodes),
+          seed: Number(flags.seed),
+          ...(flags.killBrainAfter === undefined
+            ? {}
+            : { killBrainAfterS: Number(flags.killBrainAfter) }),
+          progress: (m) => process.stderr.write(`[pons sim] ${m}\n`),
+        });
+        const report = writeEpisodeReport(run, flags.report);
+        if (flags.json) {
+          const episodes = run.episodes.map((e) => ({
+            task: e.task,
+            seed: e.seed,
+            success: e.success,
+            seconds: e.seconds,
+            holds: e.holds,
+            hold_max_speed: e.holdMaxSpeed,
+          }));
+          console.log(
+            JSON.stringify({
+              tasks: run.tasks,
+              episodes,
+              brain_restarts: run.brainRestarts,
+              report,
+            }),
+          );
+        } else {
+          printTable(run.tasks);
+          console.log(`report: ${report}`);
+        }
+      },
+    );
+
+  sim
+    .command('serve')
+    .description(
+      'the simulator as a robot on the observation and command buses (used by `sim run`)',
+    )
+    .requiredOption('--observations <endpoint>', 'observation bus to bind')
+    .requiredOption('--commands <endpoint>', 'command bus to bind')
+    .requiredOption('--episodes <json>', 'episodes as JSON: [{"task": "reach", "seed": 1}, …]')
+    .option('--json', 'events as JSON lines; episodes start on a "go" line on stdin')
+    .action(
+      async (flags: {
+        observations: string;
+        commands: string;
+        episodes: string;
+        json?: boolean;
+      }) => {
+        const episodes = JSON.parse(flags.episodes) as SimEpisodeRequest[];
+        const node = await SimNode.start({
+          observations: flags.observations,
+          commands: flags.commands,
+          episodes,
+          maxSeconds: (task) => EPISODE_SECONDS[task] ?? 30,
+          log: stderrLog,
+          onEpisodeStart: (index, instruction) =>
+            emitJson('episode_start', { index, instruction, task: episodes[index]?.task }),
+          onEpisode: (result) => emitJson('episode', { index: result.index, result }),
+        });
+        if (flags.json) {
+          emitJson('ready', { pid: process.pid });
+          await new Promise<void>((resolve) =>
+            createInterface({ input: process.stdin }).on(
+              'line',
+              (line) => line.trim() === 'go' && resolve(),
+            ),
+          );
+        }
+        process.once('SIGINT', () => node.stop());
+        process.once('SIGTERM', () => node.stop());
+        await node.run();
+        node.close();
+        emitJson('done', {});
+      },
+    );
+
+  sim
+    .command('expert')
+    .description('the scripted expert as a brain: privileged sim state in, action tokens out')
+    .option('--config <robot.yaml>', 'robot profile (link, brain.bus)', DEFAULT_PROFILE)
+    .option('--rate <hz>', 'decisions per second (the expert re-plans less steadily above 5)', '5')
+    .option('--json', 'print events as JSON lines')
+    .action(async (flags: { config: string; rate: string; json?: boolean }) => {
+      const profile = loadProfile(flags.config);
+      const expert = await ExpertBrain.start({
+        spec: loadActionSpec(profile.spec),
+        observations: profile.brain.bus,
+        link: { tokens: profile.link.tokens, state: profile.link.state },
+        rateHz: Number(flags.rate),
+        episodeId: 'sim',
+        log: stderrLog,
+      });
+      if (flags.json) emitJson('ready', { pid: process.pid });
+      const why = await runUntilStopped();
+      expert.close();
+      if (flags.json) emitJson('summary', { why, decisions: expert.decisions });
+    });
+}
+
+export function printTable(tasks: TaskSummary[]): void {
+  const head = [
+    'task',
+    'brain',
+    'episodes',
+    'success',
+    'length s',
+    'decisions/s',
+    'lat p50 ms',
+    'lat p99 ms',
+    'dropped',
+    'holds',
+  ];
+  const rows = tasks.map((t) => [
+    t.task,
+    t.brain,
+    String(t.episodes),
+    `${(100 * t.success_rate).toFixed(0)}%`,
+    t.mean_length_s.toFixed(1),
+    t.decision_rate_hz.toFixed(1),
+    t.latency_ms.p50.toFixed(1),
+    t.latency_ms.p99.toFixed(1),
+    String(t.dropped_frames),
+    String(t.watchdog_holds),
+  ]);
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  for (const row of [head, ...rows])
+    console.log(row.map((c, i) => c.padStart(widths[i] as number)).join('  '));
+}

@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/processes.js';
+
+// `pons sim run` end to end: simulator, brain and cerebellum as three real processes on
+// ZeroMQ, paced to the wall clock, with the scripted expert as the brain.
+
+const dir = mkdtempSync(join(tmpdir(), 'pons-sim-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface RunOutput {
+  tasks: {
+    task: string;
+    episodes: number;
+    success_rate: number;
+    latency_ms: { p50: number; p99: number };
+    decision_rate_hz: number;
+    watchdog_holds: number;
+  }[];
+  episodes: {
+    task: string;
+    success: boolean;
+    seconds: number;
+    holds: number;
+    hold_max_speed: number;
+  }[];
+  brain_restarts: number;
+  report: string;
+}
+
+function simRun(args: string[]): RunOutput {
+  const run = spawnSync(
+    process.execPath,
+    [CLI, 'sim', 'run', '--json', '--brain', 'expert', ...args],
+    {
+      encoding: 'utf8',
+      timeout: 170_000,
+    },
+  );
+  expect(run.status, run.stderr.slice(-3000)).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) as string) as RunOutput;
+}
+
+describe('pons sim run', () => {
+  it('runs expert episodes across three processes to success, and writes the report', () => {
+    const out = simRun([
+      '--task',
+      'reach',
+      '--episodes',
+      '2',
+      '--seed',
+      '7',
+      '--report',
+      join(dir, 'report'),
+    ]);
+    const [reach] = out.tasks;
+    expect(reach).toMatchObject({ task: 'reach', episodes: 2, success_rate: 1 });
+    // Decisions at the expert's 10 Hz, each frame's chunk executed within a few frames.
+    expect(reach?.decision_rate_hz).toBeGreaterThan(5);
+    expect(reach?.latency_ms.p50).toBeGreaterThan(0);
+    expect(reach?.latency_ms.p99).toBeLessThan(500);
+    const html = readFileSync(out.report, 'utf8');
+    expect(html).toContain('<table>');
+    expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
+    expect(html).toMatch(/<img src="data:image\/png;base64,/);
+  }, 180_000);
+
+  it('survives the brain being killed mid-episode: the arm holds, the episode resumes', () => {
+    const out = simRun([
+      '--task',
+      'push',
+      '--episodes',
+      '1',
+      '--seed',
+      '3',
+      '--kill-brain-after',
+      '2',
+      '--report',
+      join(dir, 'fault'),
+    ]);
+    expect(out.brain_restarts).toBe(1);
+    const [episode] = out.episodes;
+    expect(episode?.holds).toBeGreaterThanOrEqual(1);
+    // Held: once braked, the joints barely move while the brain is away (rad/s).
+    expect(episode?.hold_max_speed).toBeLessThan(0.05);
+    expect(episode?.success).toBe(true);
+  }, 180_000);
+});

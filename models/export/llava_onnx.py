@@ -620,18 +620,17 @@ def write_pons(path, *, name, description, action_spec, spec_id, tokens, prompt_
     return manifest
 
 
-def spec_from_node(spec_path):
-    """Spec id, horizon, dimension count and tokenizer section, by the TypeScript contract
-    (`dist/contract/index.js`, built by `npm run build`), so the id is computed by the one
-    implementation that checks it."""
+def contract_spec(spec_path):
+    """The ActionSpec as the TypeScript contract loads it (`dist/contract/index.js`, built by
+    `npm run build`), statistics resolved, with its spec id under "id": one implementation
+    computes the id that both ends check."""
     contract = os.path.join(REPO, "dist", "contract", "index.js")
     if not os.path.exists(contract):
         sys.exit(f"{contract} is missing: run `npm run build` first, or pass --spec-id")
     script = (
         "const m = await import(process.argv[1]);"
         "const s = m.loadActionSpec(process.argv[2]);"
-        "console.log(JSON.stringify({id: m.specId(s), horizon: s.horizon,"
-        "dimensions: s.dimensions.length, tokenizer: s.tokenizer}));"
+        "console.log(JSON.stringify({...s, id: m.specId(s)}));"
     )
     result = subprocess.run(
         ["node", "--input-type=module", "-e", script, "--", "file://" + contract, spec_path],
@@ -640,6 +639,17 @@ def spec_from_node(spec_path):
         text=True,
     )
     return json.loads(result.stdout)
+
+
+def spec_from_node(spec_path):
+    """Spec id, horizon, dimension count and tokenizer section."""
+    spec = contract_spec(spec_path)
+    return {
+        "id": spec["id"],
+        "horizon": spec["horizon"],
+        "dimensions": len(spec["dimensions"]),
+        "tokenizer": spec["tokenizer"],
+    }
 
 
 def spec_from_yaml(spec_path, spec_id):

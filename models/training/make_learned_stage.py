@@ -33,16 +33,18 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 
 import onnx
 import torch
 from torch import nn
 
+
 OPSET = 17
 KIND = "cerebellum-correction"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "models", "export"))
+import llava_onnx  # noqa: E402  (the contract's spec, read through Node)
 
 # The tensor names of the package contract; pons.json declares them, the runtime checks them.
 JOINT_STATE = "joint_state"
@@ -252,24 +254,13 @@ def write_json(path, value):
 
 
 def spec_from_node(spec_path):
-    """Spec id and joint-position dimension names, by the TypeScript contract itself."""
-    contract = os.path.join(REPO, "dist", "contract", "index.js")
-    if not os.path.exists(contract):
-        sys.exit(f"{contract} is missing: run `npm run build` first, or pass --spec-id")
-    script = (
-        "const m = await import(process.argv[1]);"
-        "const s = m.loadActionSpec(process.argv[2]);"
-        "console.log(JSON.stringify({id: m.specId(s), joints: s.dimensions"
-        ".filter((d) => d.kind === 'joint_position').map((d) => d.name),"
-        "std: s.statistics.std}));"
-    )
-    result = subprocess.run(
-        ["node", "--input-type=module", "-e", script, "--", "file://" + contract, spec_path],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(result.stdout)
+    """Spec id, joint-position dimension names and action std, by the TypeScript contract."""
+    spec = llava_onnx.contract_spec(spec_path)
+    return {
+        "id": spec["id"],
+        "joints": [d["name"] for d in spec["dimensions"] if d["kind"] == "joint_position"],
+        "std": spec["statistics"]["std"],
+    }
 
 
 def main():

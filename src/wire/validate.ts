@@ -214,18 +214,7 @@ function statePacket(value: Fields, source: string, limits: Readonly<WireLimits>
   const spec_id = specIdField(value, source);
   const seq = counterField(value, 'seq', 0, source);
   const stamp_ns = stampField(value, 'stamp_ns', source);
-  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
-  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
-  if (velocity.length !== position.length) {
-    throw new WireError(
-      'shape',
-      source,
-      'velocity.shape',
-      `is [${velocity.length}], position has ${position.length} joints`,
-    );
-  }
-  finiteArray(position, 'position', source);
-  finiteArray(velocity, 'velocity', source);
+  const [position, velocity] = jointArrays(value, source, limits);
   const mode = enumField(value, 'mode', MODES, source) as Mode;
   const last_token_seq = counterField(value, 'last_token_seq', -1, source);
   return {
@@ -396,18 +385,7 @@ function commandPacket(value: Fields, source: string, limits: Readonly<WireLimit
   const stamp_ns = stampField(value, 'stamp_ns', source);
   const obs_stamp_ns = stampField(value, 'obs_stamp_ns', source);
   const mode = enumField(value, 'mode', MODES, source) as Mode;
-  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
-  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
-  if (velocity.length !== position.length) {
-    throw new WireError(
-      'shape',
-      source,
-      'velocity.shape',
-      `is [${velocity.length}], position has ${position.length} joints`,
-    );
-  }
-  finiteArray(position, 'position', source);
-  finiteArray(velocity, 'velocity', source);
+  const [position, velocity] = jointArrays(value, source, limits);
   return {
     v: PROTOCOL_VERSION,
     kind: 'command',
@@ -581,6 +559,27 @@ function timingsField(value: Fields, key: string, source: string): Record<string
     if (ms < 0) throw new WireError('range', source, field, `is ${ms}, must be non-negative`);
   }
   return map as Record<string, number>;
+}
+
+/** `position` and `velocity`: `<f8` arrays of one length, at most maxJoints, all finite. */
+function jointArrays(
+  value: Fields,
+  source: string,
+  limits: Readonly<WireLimits>,
+): [Float64Array, Float64Array] {
+  const position = readNdarray(value.position, '<f8', source, 'position', 1, limits.maxJoints);
+  const velocity = readNdarray(value.velocity, '<f8', source, 'velocity', 1, limits.maxJoints);
+  if (velocity.length !== position.length) {
+    throw new WireError(
+      'shape',
+      source,
+      'velocity.shape',
+      `is [${velocity.length}], position has ${position.length} joints`,
+    );
+  }
+  finiteArray(position, 'position', source);
+  finiteArray(velocity, 'velocity', source);
+  return [position, velocity];
 }
 
 function finiteArray(values: Float64Array, field: string, source: string): void {

@@ -53,6 +53,7 @@ describe('pons --help', () => {
     [['model', 'run'], 'pons model run'],
     [['bench', 'brain'], 'pons bench brain'],
     [['bench', 'brain-pipeline'], 'pons bench brain-pipeline'],
+    [['bench', 'sim'], 'pons bench sim'],
     [['sim', 'run'], 'pons sim run'],
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],

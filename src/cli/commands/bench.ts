@@ -6,6 +6,7 @@ import { runBrainPipelineBench } from '../../bench/brain-pipeline-bench.js';
 import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
 import { runLearnedStageBench } from '../../bench/learned-stage-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
+import { runSimBench } from '../../bench/sim-bench.js';
 import { runWireBench } from '../../bench/wire-bench.js';
 import type { DecodingMode } from '../../brain/index.js';
 import { loadActionSpec } from '../../contract/index.js';
@@ -145,6 +146,22 @@ export function registerBench(program: Command): void {
     },
   );
   registerBrainPipelineBench(bench);
+
+  bench
+    .command('sim')
+    .description(
+      'embedded simulator: physics step and camera render cost, sim time per wall second',
+    )
+    .option('--json', 'print the result as JSON')
+    .option('--seconds <s>', 'sim seconds of stepping', '60')
+    .option('--frames <n>', 'frames rendered per resolution', '500')
+    .action(async (flags: { json?: boolean; seconds: string; frames: string }) => {
+      const result = await runSimBench(Number(flags.seconds), Number(flags.frames));
+      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+      else
+        for (const [k, v] of Object.entries(result))
+          console.log(`${k.padEnd(28)} ${JSON.stringify(v)}`);
+    });
 }
 
 /** The brain node's pipeline latency: `pons bench brain-pipeline`. */

@@ -1,9 +1,25 @@
 import { Observable, Subject, share } from 'rxjs';
 import type { Frame } from '../brain/index.js';
 import type { BusPacket, BusSubscriber, LinkLog } from '../link/index.js';
-import { BrainRos, type BrainRosOptions } from '../ros/index.js';
-import type { FramePacket } from '../wire/index.js';
+import {
+  type McapMessage,
+  type McapReadReport,
+  newReport,
+  readRos2Mcap,
+} from '../record/mcap-read.js';
+import {
+  BrainRos,
+  type BrainRosOptions,
+  type CompressedImageIn,
+  type ImageIn,
+  type JointStateIn,
+  readCompressedImage,
+  readImage,
+  readJointState,
+} from '../ros/index.js';
+import { epochNowNs, type FramePacket, InputError } from '../wire/index.js';
 import { type BrainEvent, JOINTS_TOPIC } from './brain-node.js';
+import type { RobotProfile } from './profile.js';
 
 /**
  * Observation sources for the brain node, as RxJS streams: the pons observation bus, or
@@ -95,4 +111,97 @@ export async function rosSources(
     },
   });
   return { sensors, instructions, ros, invalid: () => invalid };
+}
+
+/**
+ * A rosbag2 MCAP recording as the source: camera, joint-state and instruction topics (the
+ * profile's) replayed with their recorded timing × `speed`, and restamped so the recording
+ * starts now (stamps keep their offsets from each other; the gate's staleness check and the
+ * cerebellum's time alignment then work as live). `start()` begins the replay once the
+ * node listens, and resolves when the last message has been handed on, with what was read,
+ * skipped and damaged.
+ */
+export function mcapSources(
+  bytes: Uint8Array,
+  file: string,
+  brain: Pick<
+    RobotProfile['brain'],
+    'cameras' | 'joint_states_topic' | 'use_joint_states' | 'instruction_topic'
+  >,
+  options: { speed: number; log: LinkLog; monotonic?: () => bigint },
+): BrainSources & { start: () => Promise<McapReadReport> } {
+  const monotonic = options.monotonic ?? process.hrtime.bigint;
+  const sensors = new Subject<BrainEvent>();
+  const instructions = new Subject<string>();
+  const cameras = new Map(brain.cameras.map((c) => [c.topic, c]));
+  const report = newReport();
+  const messages = [...readRos2Mcap(bytes, file, report)].filter(
+    (m) =>
+      cameras.has(m.topic) ||
+      m.topic === brain.instruction_topic ||
+      (brain.use_joint_states && m.topic === brain.joint_states_topic),
+  );
+  if (report.stopped) options.log.warn(report.stopped);
+  for (const [topic, why] of Object.entries(report.skipped)) {
+    options.log.warn(`${file}: skipped ${topic}: ${why}`);
+  }
+  const firstLog = messages[0]?.logTimeNs ?? 0n;
+  let shift = 0n;
+  let startedAt = 0;
+  const hand = (m: McapMessage) => {
+    try {
+      const camera = cameras.get(m.topic);
+      if (camera) {
+        const { stampNs, image } = camera.compressed
+          ? readCompressedImage(m.message as CompressedImageIn, m.topic)
+          : readImage(m.message as ImageIn, m.topic);
+        sensors.next({
+          topic: camera.name,
+          stampNs: stampNs + shift,
+          receivedNs: monotonic(),
+          payload: { kind: 'frame', frame: image },
+        });
+      } else if (m.topic === brain.instruction_topic) {
+        instructions.next((m.message as { data: string }).data);
+      } else {
+        const { stampNs, name, position } = readJointState(m.message as JointStateIn, m.topic);
+        sensors.next({
+          topic: JOINTS_TOPIC,
+          stampNs: stampNs + shift,
+          receivedNs: monotonic(),
+          payload: { kind: 'joints', name, position },
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      report.undecodable++;
+      options.log.warn(`${file}: ${err.message}`);
+    }
+  };
+  const start = () =>
+    new Promise<McapReadReport>((resolve) => {
+      shift = epochNowNs() - firstLog;
+      startedAt = performance.now();
+      let next = 0;
+      const pump = () => {
+        // Hand on everything now due, then sleep until the next message is.
+        const elapsedNs = BigInt(Math.round((performance.now() - startedAt) * 1e6 * options.speed));
+        while (
+          next < messages.length &&
+          (messages[next] as McapMessage).logTimeNs - firstLog <= elapsedNs
+        ) {
+          hand(messages[next++] as McapMessage);
+        }
+        if (next >= messages.length) {
+          sensors.complete();
+          instructions.complete();
+          resolve(report);
+          return;
+        }
+        const waitNs = Number((messages[next] as McapMessage).logTimeNs - firstLog - elapsedNs);
+        setTimeout(pump, Math.max(0, waitNs / 1e6 / options.speed));
+      };
+      setImmediate(pump);
+    });
+  return { sensors, instructions, start };
 }

@@ -160,8 +160,11 @@ const brainSchema = z
     threads: z.int().nonnegative().default(0),
     /** Decoding mode; the package's default when absent. */
     mode: z.enum(['autoregressive', 'parallel']).optional(),
-    /** Where observations come from: the pons observation bus, or ROS 2 topics. */
-    source: z.enum(['bus', 'ros']).default('bus'),
+    /**
+     * Where observations come from: the pons observation bus, ROS 2 topics, or a rosbag2 MCAP
+     * recording of those topics (`pons brain --mcap <file>`).
+     */
+    source: z.enum(['bus', 'ros', 'mcap']).default('bus'),
     bus: endpoint.default('tcp://127.0.0.1:5557'),
     cameras: z
       .array(cameraSchema)

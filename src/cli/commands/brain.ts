@@ -3,6 +3,7 @@ import { BrainRuntime } from '../../brain/index.js';
 import {
   type ActionSpec,
   loadActionSpec,
+  readFileBytes,
   shortId,
   specId,
   specJson,
@@ -17,8 +18,14 @@ import {
 } from '../../link/index.js';
 import { BrainMetrics } from '../../nodes/brain-metrics.js';
 import { type BrainHealth, BrainNode } from '../../nodes/brain-node.js';
-import { type BrainSources, busSources, rosSources } from '../../nodes/brain-sources.js';
+import {
+  type BrainSources,
+  busSources,
+  mcapSources,
+  rosSources,
+} from '../../nodes/brain-sources.js';
 import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import type { McapReadReport } from '../../record/mcap-read.js';
 import { epochNowNs } from '../../wire/index.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
@@ -27,7 +34,9 @@ interface BrainFlags {
   config: string;
   model?: string;
   instruction?: string;
-  source?: 'bus' | 'ros';
+  source?: 'bus' | 'ros' | 'mcap';
+  mcap?: string;
+  speed: string;
   bus?: string;
   providers?: string;
   threads?: string;
@@ -46,7 +55,9 @@ export function registerBrain(program: Command): void {
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option('--model <dir>', 'brain model package (overrides the profile)')
     .option('--instruction <text>', 'what the robot should do, until another instruction arrives')
-    .option('--source <kind>', 'bus | ros (overrides the profile)')
+    .option('--source <kind>', 'bus | ros | mcap (overrides the profile)')
+    .option('--mcap <file>', 'replay a rosbag2 MCAP recording of the profile topics as the source')
+    .option('--speed <x>', 'replay speed for --mcap', '1')
     .option('--bus <endpoint>', 'observation bus endpoint (overrides the profile)')
     .option('--providers <list>', 'execution providers in order of preference (overrides)')
     .option('--threads <n>', 'onnxruntime threads per run (overrides)')
@@ -64,7 +75,16 @@ export function registerBrain(program: Command): void {
       let sources: BrainSources;
       let ros: Awaited<ReturnType<typeof rosSources>>['ros'] | undefined;
       let bus: BusSubscriber | undefined;
-      if (b.source === 'ros') {
+      let replay: (() => Promise<McapReadReport>) | undefined;
+      if (b.source === 'mcap') {
+        if (flags.mcap === undefined) throw new Error('--source mcap needs --mcap <file>');
+        const recording = mcapSources(readFileBytes(flags.mcap), flags.mcap, b, {
+          speed: Number(flags.speed),
+          log,
+        });
+        replay = recording.start;
+        sources = recording;
+      } else if (b.source === 'ros') {
         const opened = await rosSources(
           {
             nodeName: 'pons_brain',
@@ -124,16 +144,31 @@ export function registerBrain(program: Command): void {
         ros?.publishDiagnostics(diagnostics(h));
       }, 1000);
       if (flags.json) emitJson('ready', { pid: process.pid, provider: brain.provider });
-      const why = await runUntilStopped(
+      const stopped = runUntilStopped(
         flags.duration === undefined ? undefined : Number(flags.duration),
       );
+      // A replay ends by itself: its report goes into the summary.
+      let recording: McapReadReport | undefined;
+      const why = replay
+        ? await Promise.race([
+            stopped,
+            replay().then((r) => {
+              recording = r;
+              return 'replay done';
+            }),
+          ])
+        : await stopped;
       clearInterval(report);
       node.close();
       await node.idle();
       const final = node.health();
-      if (flags.json)
-        emitJson('summary', { why, ...(final as unknown as Record<string, unknown>) });
-      else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
+      if (flags.json) {
+        emitJson('summary', {
+          why,
+          ...(final as unknown as Record<string, unknown>),
+          ...(recording ? { recording } : {}),
+        });
+      } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
       metrics?.close();
       bus?.close();
       await ros?.close();
@@ -148,6 +183,7 @@ function applyFlags(profile: RobotProfile, flags: BrainFlags): RobotProfile {
   if (flags.model !== undefined) b.model = flags.model;
   if (flags.instruction !== undefined) b.instruction = flags.instruction;
   if (flags.source !== undefined) b.source = flags.source;
+  if (flags.mcap !== undefined) b.source = 'mcap';
   if (flags.bus !== undefined) b.bus = flags.bus;
   if (flags.providers !== undefined) b.providers = flags.providers.split(',').map((p) => p.trim());
   if (flags.threads !== undefined) b.threads = Number(flags.threads);

@@ -127,7 +127,7 @@ export function registerSim(program: Command): void {
     .command('expert')
     .description('the scripted expert as a brain: privileged sim state in, action tokens out')
     .option('--config <robot.yaml>', 'robot profile (link, brain.bus)', DEFAULT_PROFILE)
-    .option('--rate <hz>', 'decisions per second (the expert re-plans less steadily above 5)', '5')
+    .option('--rate <hz>', 'decisions per second (the expert is steady up to about 2)', '2')
     .option('--json', 'print events as JSON lines')
     .action(async (flags: { config: string; rate: string; json?: boolean }) => {
       const profile = loadProfile(flags.config);

@@ -1,0 +1,142 @@
+import { parse } from '@foxglove/rosmsg';
+import { MessageReader } from '@foxglove/rosmsg2-serialization';
+import { McapStreamReader, type TypedMcapRecord } from '@mcap/core';
+import { decompress as zstdDecompress } from 'fzstd';
+
+/**
+ * Reads a rosbag2 MCAP file (profile `ros2`: `ros2msg` schemas, `cdr` messages) in file
+ * order, decoding each message against the schema the file itself carries. What cannot be
+ * read is reported, never fatal: a channel whose encoding or schema pons cannot decode is
+ * skipped (and said once), a message that does not decode is counted, and a file cut short
+ * (a recorder killed mid-write) or damaged yields every message before the damage, then the
+ * reason.
+ */
+
+export interface McapMessage {
+  topic: string;
+  /** The ROS type, as the schema names it (`sensor_msgs/msg/Image`). */
+  type: string;
+  logTimeNs: bigint;
+  publishTimeNs: bigint;
+  message: unknown;
+}
+
+export interface McapReadReport {
+  messages: number;
+  /** Messages per topic that decoded. */
+  byTopic: Record<string, number>;
+  /** Channels skipped, with why. */
+  skipped: Record<string, string>;
+  /** Messages that did not decode against their schema. */
+  undecodable: number;
+  /** Why reading stopped before the file's end (truncated, corrupt); absent for a whole file. */
+  stopped?: string;
+}
+
+interface Decoder {
+  topic: string;
+  type: string;
+  reader: MessageReader;
+}
+
+export function* readRos2Mcap(
+  bytes: Uint8Array,
+  source: string,
+  report: McapReadReport = newReport(),
+): Generator<McapMessage, McapReadReport> {
+  const reader = new McapStreamReader({
+    decompressHandlers: {
+      zstd: (data, size) => {
+        const out = zstdDecompress(data, new Uint8Array(Number(size)));
+        if (out.byteLength !== Number(size))
+          throw new Error(`zstd chunk gave ${out.byteLength} bytes, not ${size}`);
+        return out;
+      },
+    },
+  });
+  const schemas = new Map<number, { name: string; encoding: string; text: string }>();
+  const decoders = new Map<number, Decoder | null>();
+  reader.append(bytes);
+  for (;;) {
+    let record: TypedMcapRecord | undefined;
+    try {
+      record = reader.nextRecord();
+    } catch (err) {
+      report.stopped = `${source}: corrupt after ${report.messages} messages: ${(err as Error).message}`;
+      return report;
+    }
+    if (record === undefined) {
+      if (!reader.done()) {
+        report.stopped = `${source}: truncated after ${report.messages} messages (${reader.bytesRemaining()} bytes of an unfinished record)`;
+      }
+      return report;
+    }
+    if (record.type === 'Schema') {
+      schemas.set(record.id, {
+        name: record.name,
+        encoding: record.encoding,
+        text: new TextDecoder().decode(record.data),
+      });
+    } else if (record.type === 'Channel') {
+      decoders.set(record.id, channelDecoder(record, schemas.get(record.schemaId), report));
+    } else if (record.type === 'Message') {
+      const decoder = decoders.get(record.channelId);
+      if (!decoder) continue;
+      let message: unknown;
+      try {
+        message = decoder.reader.readMessage(record.data);
+      } catch {
+        report.undecodable++;
+        continue;
+      }
+      report.messages++;
+      report.byTopic[decoder.topic] = (report.byTopic[decoder.topic] ?? 0) + 1;
+      yield {
+        topic: decoder.topic,
+        type: decoder.type,
+        logTimeNs: record.logTime,
+        publishTimeNs: record.publishTime,
+        message,
+      };
+    }
+  }
+}
+
+export function newReport(): McapReadReport {
+  return { messages: 0, byTopic: {}, skipped: {}, undecodable: 0 };
+}
+
+function channelDecoder(
+  channel: { topic: string; messageEncoding: string },
+  schema: { name: string; encoding: string; text: string } | undefined,
+  report: McapReadReport,
+): Decoder | null {
+  const skip = (why: string) => {
+    report.skipped[channel.topic] = why;
+    return null;
+  };
+  if (channel.messageEncoding !== 'cdr') {
+    return skip(`message encoding "${channel.messageEncoding}" (pons reads cdr)`);
+  }
+  if (!schema) return skip('no schema');
+  if (schema.encoding !== 'ros2msg') {
+    return skip(`schema encoding "${schema.encoding}" (pons reads ros2msg)`);
+  }
+  try {
+    return {
+      topic: channel.topic,
+      type: schema.name,
+      reader: new MessageReader(parse(packageTypeNames(schema.text), { ros2: true })),
+    };
+  } catch (err) {
+    return skip(`schema ${schema.name} does not parse: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * rosbag2 names a dependency `MSG: pkg/msg/Type` but its fields `pkg/Type`; the parser matches
+ * names exactly, so both are read as `pkg/Type`.
+ */
+function packageTypeNames(text: string): string {
+  return text.replace(/^(MSG: )?([A-Za-z]\w*)\/msg\/(\w+)/gm, '$1$2/$3');
+}

@@ -111,7 +111,7 @@ describe('brain section', () => {
   it('refuses duplicate camera names, a bad source and a broken camera calibration, naming the field', () => {
     const twice = { ...base, brain: { cameras: [{ name: 'a' }, { name: 'a' }] } };
     expect(() => loadProfile(write(twice))).toThrow(/brain: camera names must be unique/);
-    expect(() => loadProfile(write({ ...base, brain: { source: 'mcap' } }))).toThrow(
+    expect(() => loadProfile(write({ ...base, brain: { source: 'usb' } }))).toThrow(
       /brain\.source: /,
     );
     const calibration = join(dir, 'broken_camera.yaml');

@@ -58,8 +58,8 @@ describe('pons sim run', () => {
     ]);
     const [reach] = out.tasks;
     expect(reach).toMatchObject({ task: 'reach', episodes: 2, success_rate: 1 });
-    // Decisions at the expert's 10 Hz, each frame's chunk executed within a few frames.
-    expect(reach?.decision_rate_hz).toBeGreaterThan(5);
+    // Decisions at the expert's 2 Hz, each frame's chunk executed within a few frames.
+    expect(reach?.decision_rate_hz).toBeGreaterThan(1.5);
     expect(reach?.latency_ms.p50).toBeGreaterThan(0);
     expect(reach?.latency_ms.p99).toBeLessThan(500);
     const html = readFileSync(out.report, 'utf8');

@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { BusPublisher, BusSubscriber, type LinkLog } from '../link/index.js';
+import { SimRos } from '../ros/index.js';
 import { createSimulator, type Simulator } from '../sim/index.js';
-import { type CommandPacket, epochNowNs } from '../wire/index.js';
+import { epochNowNs, type Mode } from '../wire/index.js';
 
 /**
  * The embedded simulator as a robot without ROS: it binds the observation bus (camera
@@ -13,7 +14,98 @@ import { type CommandPacket, epochNowNs } from '../wire/index.js';
  * A reset puts the arm back at its home pose. Commands still executing a chunk decided
  * before the reset are not applied (the arm holds at home until a chunk from the new
  * episode arrives); hold and e-stop commands always are.
+ *
+ * Its I/O is a port: the pons buses (`busSimIo`), or ROS 2 topics where ROS 2 is present
+ * (`rosSimIo`: camera image, joint states, /clock and the instruction out, JointTrajectory
+ * or Float64MultiArray commands in, as Gazebo and ros2_control offer them). ROS commands
+ * carry no mode or chunk stamp: they are always applied, and holds are not counted.
  */
+
+/** A command as the simulator applies it. */
+export interface SimCommand {
+  position: ArrayLike<number>;
+  velocity?: ArrayLike<number>;
+  /** The cerebellum's mode and the executed chunk's observation stamp, when the bus says. */
+  mode?: Mode;
+  obsStampNs?: bigint;
+}
+
+export interface SimIo {
+  frame(stampNs: bigint, width: number, height: number, data: Uint8Array): void;
+  joints(stampNs: bigint, names: string[], position: Float64Array, velocity: Float64Array): void;
+  /** Privileged block poses, for a scripted expert (bus only). */
+  scene(stampNs: bigint, episodeId: string, names: string[], pose: Float64Array): void;
+  instruction(stampNs: bigint, text: string): void;
+  onCommand(handler: (command: SimCommand) => void): void;
+  close(): void | Promise<void>;
+}
+
+/** The simulator on the pons observation and command buses (it binds both). */
+export async function busSimIo(
+  observations: string,
+  commands: string,
+  log: LinkLog,
+): Promise<SimIo> {
+  const out = await BusPublisher.open({ endpoint: observations, bind: true, log });
+  const inbox = await BusSubscriber.open({ endpoint: commands, bind: true, log }, ['command']);
+  return {
+    frame: (stamp_ns, width, height, data) =>
+      out.publish({
+        kind: 'frame',
+        camera: 'overhead',
+        stamp_ns,
+        encoding: 'rgb8',
+        width,
+        height,
+        data,
+      }),
+    joints: (stamp_ns, name, position, velocity) =>
+      out.publish({ kind: 'joints', stamp_ns, name, position, velocity }),
+    scene: (stamp_ns, episode_id, name, pose) =>
+      out.publish({ kind: 'scene', stamp_ns, episode_id, name, pose }),
+    instruction: (stamp_ns, text) => out.publish({ kind: 'instruction', stamp_ns, text }),
+    onCommand: (handler) =>
+      inbox.onPacket((p) => {
+        if (p.kind === 'command') {
+          handler({
+            position: p.position,
+            velocity: p.velocity,
+            mode: p.mode,
+            obsStampNs: p.obs_stamp_ns,
+          });
+        }
+      }),
+    close: () => {
+      out.close();
+      inbox.close();
+    },
+  };
+}
+
+/** The simulator on ROS 2 topics, the names the Gazebo profile uses. */
+export async function rosSimIo(joints: readonly string[]): Promise<SimIo> {
+  const ros = await SimRos.open({
+    nodeName: 'pons_sim',
+    cameraTopic: '/overhead_camera/image',
+    jointStatesTopic: '/joint_states',
+    instructionTopic: '/pons/instruction',
+    trajectoryTopic: '/joint_trajectory_controller/joint_trajectory',
+    forwardTopic: '/forward_command_controller/commands',
+    joints,
+  });
+  return {
+    frame: (stamp, width, height, data) => ros.publishFrame(stamp, width, height, data),
+    joints: (stamp, names, position, velocity) =>
+      ros.publishJoints(stamp, names, position, velocity),
+    scene: () => {},
+    instruction: (_stamp, text) => ros.publishInstruction(text),
+    onCommand: (handler) =>
+      ros.onCommand((position, velocity) =>
+        handler(velocity ? { position, velocity } : { position }),
+      ),
+    close: () => ros.close(),
+  };
+}
 
 export interface SimEpisodeRequest {
   task: string;
@@ -21,8 +113,8 @@ export interface SimEpisodeRequest {
 }
 
 export interface SimNodeOptions {
-  observations: string;
-  commands: string;
+  /** The simulator's I/O: opened with the simulator's joint names. */
+  io: (joints: readonly string[]) => Promise<SimIo>;
   episodes: readonly SimEpisodeRequest[];
   /** Sim seconds an episode may last before it counts as a failure. */
   maxSeconds: (task: string) => number;
@@ -66,19 +158,18 @@ export interface SimEpisodeResult {
 const TICK_MS = 5;
 
 export class SimNode {
-  private latest: CommandPacket | undefined;
+  private latest: SimCommand | undefined;
   /** Snapshot PNGs being encoded (off the episode loop); awaited before a result goes out. */
   private encoding: Promise<void>[] = [];
   private stopped = false;
 
   private constructor(
     private readonly sim: Simulator,
-    private readonly observations: BusPublisher,
-    private readonly commands: BusSubscriber,
+    private readonly io: SimIo,
     private readonly options: SimNodeOptions,
   ) {
-    commands.onPacket((packet) => {
-      if (packet.kind === 'command') this.latest = packet;
+    io.onCommand((command) => {
+      this.latest = command;
     });
   }
 
@@ -89,16 +180,7 @@ export class SimNode {
       ...(options.height === undefined ? {} : { height: options.height }),
       ...(first ? { seed: first.seed, task: first.task } : {}),
     });
-    const observations = await BusPublisher.open({
-      endpoint: options.observations,
-      bind: true,
-      log: options.log,
-    });
-    const commands = await BusSubscriber.open(
-      { endpoint: options.commands, bind: true, log: options.log },
-      ['command'],
-    );
-    return new SimNode(sim, observations, commands, options);
+    return new SimNode(sim, await options.io(sim.jointNames), options);
   }
 
   /** Runs every episode in turn; resolves with their results. */
@@ -119,9 +201,8 @@ export class SimNode {
     this.stopped = true;
   }
 
-  close(): void {
-    this.observations.close();
-    this.commands.close();
+  async close(): Promise<void> {
+    await this.io.close();
     this.sim.dispose();
   }
 
@@ -159,7 +240,7 @@ export class SimNode {
     let nextTrace = 0n;
     let nextInstruction = 0n;
     let successAt: bigint | undefined;
-    let lastApplied: CommandPacket | undefined;
+    let lastApplied: SimCommand | undefined;
     let lastMode = 'hold';
     let holdStartNs: bigint | undefined;
     const wallStart = performance.now();
@@ -173,17 +254,18 @@ export class SimNode {
           sim.applyJointTargets(command.position, command.velocity);
           lastApplied = command;
           result.commands++;
-          if (command.obs_stamp_ns > 0n && !seenObs.has(command.obs_stamp_ns)) {
-            seenObs.add(command.obs_stamp_ns);
-            if (frameStamps.has(command.obs_stamp_ns)) {
-              result.latencyMs.push(Number(epochNowNs() - command.obs_stamp_ns) / 1e6);
+          const obs = command.obsStampNs ?? 0n;
+          if (obs > 0n && !seenObs.has(obs)) {
+            seenObs.add(obs);
+            if (frameStamps.has(obs)) result.latencyMs.push(Number(epochNowNs() - obs) / 1e6);
+          }
+          if (command.mode !== undefined) {
+            if (command.mode !== 'run' && lastMode === 'run') {
+              result.holds++;
+              holdStartNs = sim.timeNs;
             }
+            lastMode = command.mode;
           }
-          if (command.mode !== 'run' && lastMode === 'run') {
-            result.holds++;
-            holdStartNs = sim.timeNs;
-          }
-          lastMode = command.mode;
         }
         sim.step();
         const joints = sim.jointState();
@@ -198,13 +280,7 @@ export class SimNode {
         }
         if (sim.timeNs >= nextJoints) {
           nextJoints += jointsPeriodNs;
-          this.observations.publish({
-            kind: 'joints',
-            stamp_ns: stamp(),
-            name: [...joints.names],
-            position: joints.position,
-            velocity: joints.velocity,
-          });
+          this.io.joints(stamp(), [...joints.names], joints.position, joints.velocity);
         }
         if (sim.timeNs >= nextFrame) {
           nextFrame += framePeriodNs;
@@ -213,7 +289,7 @@ export class SimNode {
         if (sim.timeNs >= nextInstruction) {
           // Repeated: a brain that (re)starts mid-episode hears it within a second.
           nextInstruction += 1_000_000_000n;
-          this.observations.publish({ kind: 'instruction', stamp_ns: stamp(), text: instruction });
+          this.io.instruction(stamp(), instruction);
         }
         if (sim.timeNs >= nextTrace) {
           nextTrace += tracePeriodNs;
@@ -239,13 +315,13 @@ export class SimNode {
     return result;
   }
 
-  private latestCommand(): CommandPacket | undefined {
+  private latestCommand(): SimCommand | undefined {
     return this.latest;
   }
 
   /** A command executing a chunk from before this episode began is not for this episode. */
-  private applies(command: CommandPacket, episodeStartNs: bigint): boolean {
-    return command.mode !== 'run' || command.obs_stamp_ns >= episodeStartNs;
+  private applies(command: SimCommand, episodeStartNs: bigint): boolean {
+    return command.mode !== 'run' || (command.obsStampNs ?? episodeStartNs) >= episodeStartNs;
   }
 
   private publishFrame(stampNs: bigint, stamps: Set<bigint>, result: SimEpisodeResult): void {
@@ -253,22 +329,13 @@ export class SimNode {
     const state = this.sim.state();
     stamps.add(stampNs);
     result.frames++;
-    this.observations.publish({
-      kind: 'frame',
-      camera: 'overhead',
-      stamp_ns: stampNs,
-      encoding: 'rgb8',
-      width: frame.width,
-      height: frame.height,
-      data: frame.data,
-    });
-    this.observations.publish({
-      kind: 'scene',
-      stamp_ns: stampNs,
-      episode_id: `episode-${result.index}`,
-      name: state.blocks.map((b) => b.colour),
-      pose: Float64Array.from(state.blocks.flatMap((b) => [b.x, b.y, b.angle])),
-    });
+    this.io.frame(stampNs, frame.width, frame.height, frame.data);
+    this.io.scene(
+      stampNs,
+      `episode-${result.index}`,
+      state.blocks.map((b) => b.colour),
+      Float64Array.from(state.blocks.flatMap((b) => [b.x, b.y, b.angle])),
+    );
     // Three frames per episode for the report: the start, then every 4 s.
     if (result.frames === 1 || (result.frames % 120 === 0 && result.snapshots.length < 3)) {
       const { width, height } = frame;

@@ -6,4 +6,5 @@ export * from './pons-msgs.js';
 export * from './qos.js';
 export * from './rclnodejs.js';
 export * from './sensor-messages.js';
+export * from './sim-io.js';
 export * from './time.js';

@@ -25,6 +25,7 @@ export const ROS_TYPES = {
   image: 'sensor_msgs/msg/Image',
   compressedImage: 'sensor_msgs/msg/CompressedImage',
   string: 'std_msgs/msg/String',
+  clock: 'rosgraph_msgs/msg/Clock',
 } as const;
 
 // ---- message shapes ---------------------------------------------------------------------------
@@ -374,6 +375,64 @@ export function jointStateMsg(input: JointStateInput): JointStateMsg {
     velocity: perJoint(input.velocity, name.length, source, 'velocity'),
     effort: perJoint(input.effort, name.length, source, 'effort'),
   };
+}
+
+// ---- sensor_msgs/Image, rosgraph_msgs/Clock, std_msgs/String ---------------------------------
+
+export interface ImageInput {
+  stampNs: bigint;
+  frameId?: string;
+  width: number;
+  height: number;
+  /** A sensor_msgs/image_encodings name: rgb8, bgr8, mono8, … */
+  encoding: string;
+  /** Bytes per row. */
+  step: number;
+  data: Uint8Array;
+}
+
+export interface ImageMsg {
+  header: HeaderMsg;
+  height: number;
+  width: number;
+  encoding: string;
+  is_bigendian: number;
+  step: number;
+  data: Uint8Array;
+}
+
+export function imageMsg(input: ImageInput): ImageMsg {
+  const source = ROS_TYPES.image;
+  for (const key of ['width', 'height', 'step'] as const) {
+    const n = input[key];
+    if (!Number.isInteger(n) || n < 1 || n > 0xffff_ffff) {
+      throw new InputError(source, key, `must be a positive uint32, got ${n}`);
+    }
+  }
+  if (input.data.length !== input.step * input.height) {
+    throw new InputError(
+      source,
+      'data',
+      `holds ${input.data.length} bytes, step × height is ${input.step * input.height}`,
+    );
+  }
+  return {
+    header: headerMsg(input.stampNs, input.frameId, source),
+    height: input.height,
+    width: input.width,
+    encoding: text(input.encoding, source, 'encoding'),
+    is_bigendian: 0,
+    step: input.step,
+    data: input.data,
+  };
+}
+
+export function clockMsg(stampNs: bigint): { clock: RosTime } {
+  return { clock: rosTime(stampNs, ROS_TYPES.clock, 'clock') };
+}
+
+export function stringMsg(data: string): { data: string } {
+  return { data: text(data, ROS_TYPES.string, 'data') };
 }
 
 // ---- shared checks ----------------------------------------------------------------------------

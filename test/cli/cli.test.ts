@@ -221,6 +221,17 @@ describe('pons brain without ROS 2', () => {
   });
 });
 
+describe('pons sim serve without ROS 2', () => {
+  it('--ros fails at once with one line saying how to fix it', () => {
+    const result = pons('sim', 'serve', '--ros', '--episodes', '[{"task": "reach", "seed": 1}]');
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ROS 2 is not available: source \/opt\/ros\/.*setup\.bash/);
+    expectNoStackTrace(result.stderr);
+  });
+});
+
 describe('pons cerebellum without ROS 2', () => {
   it('--output ros fails at once with one line saying how to fix it', () => {
     const result = pons('cerebellum', '--output', 'ros', '--duration', '1');

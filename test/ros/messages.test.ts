@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/contract/index.js';
 import {
   boolMsg,
+  clockMsg,
   DIAGNOSTIC_LEVEL,
   diagnosticArrayMsg,
   float64MultiArrayMsg,
+  imageMsg,
   jointStateMsg,
   jointTrajectoryMsg,
   ROS_DISTROS,
   ROS_TYPES,
+  stringMsg,
   twistFromComponents,
   twistMsg,
   twistStampedMsg,
@@ -77,6 +80,18 @@ const samples = {
       position: [0.1, 0.2, 0.3],
       velocity: Float64Array.of(0, 0, 0),
     }),
+  image: () =>
+    imageMsg({
+      stampNs: STAMP,
+      frameId: 'overhead',
+      width: 2,
+      height: 2,
+      encoding: 'rgb8',
+      step: 8,
+      data: Uint8Array.from({ length: 16 }, (_, i) => i),
+    }),
+  clock: () => clockMsg(STAMP),
+  string: () => stringMsg('reach the red block'),
 };
 
 const typeOf: Record<keyof typeof samples, string> = {
@@ -88,6 +103,9 @@ const typeOf: Record<keyof typeof samples, string> = {
   diagnosticArray: ROS_TYPES.diagnosticArray,
   bool: ROS_TYPES.bool,
   jointState: ROS_TYPES.jointState,
+  image: ROS_TYPES.image,
+  clock: ROS_TYPES.clock,
+  string: ROS_TYPES.string,
 };
 
 describe('standard messages against the official ROS 2 definitions', () => {

@@ -6,7 +6,7 @@ import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
 import { loadProfile } from '../../nodes/profile.js';
-import { type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
+import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
 import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
@@ -84,8 +84,12 @@ export function registerSim(program: Command): void {
     .description(
       'the simulator as a robot on the observation and command buses (used by `sim run`)',
     )
-    .requiredOption('--observations <endpoint>', 'observation bus to bind')
-    .requiredOption('--commands <endpoint>', 'command bus to bind')
+    .option('--observations <endpoint>', 'observation bus to bind', 'tcp://127.0.0.1:5557')
+    .option('--commands <endpoint>', 'command bus to bind', 'tcp://127.0.0.1:5558')
+    .option(
+      '--ros',
+      'ROS 2 topics instead of the buses: camera, joint states, /clock out; JointTrajectory or Float64MultiArray in',
+    )
     .requiredOption('--episodes <json>', 'episodes as JSON: [{"task": "reach", "seed": 1}, …]')
     .option('--json', 'events as JSON lines; episodes start on a "go" line on stdin')
     .action(
@@ -93,12 +97,13 @@ export function registerSim(program: Command): void {
         observations: string;
         commands: string;
         episodes: string;
+        ros?: boolean;
         json?: boolean;
       }) => {
         const episodes = JSON.parse(flags.episodes) as SimEpisodeRequest[];
         const node = await SimNode.start({
-          observations: flags.observations,
-          commands: flags.commands,
+          io: (joints) =>
+            flags.ros ? rosSimIo(joints) : busSimIo(flags.observations, flags.commands, stderrLog),
           episodes,
           maxSeconds: (task) => EPISODE_SECONDS[task] ?? 30,
           log: stderrLog,
@@ -118,7 +123,7 @@ export function registerSim(program: Command): void {
         process.once('SIGINT', () => node.stop());
         process.once('SIGTERM', () => node.stop());
         await node.run();
-        node.close();
+        await node.close();
         emitJson('done', {});
       },
     );

@@ -67,7 +67,14 @@ function svg(body: string, width = W, height = H): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}</svg>`;
 }
 
-function axes(xLabel: string, yLabel: string, xMax: number, yMin: number, yMax: number): string {
+/** Axes with three y ticks; `xMax` adds the x range to its label (none for categories). */
+function axes(
+  xLabel: string,
+  yLabel: string,
+  xMax: number | undefined,
+  yMin: number,
+  yMax: number,
+): string {
   const ticks = [yMin, (yMin + yMax) / 2, yMax]
     .map((v) => {
       const y = PAD + (1 - (v - yMin) / (yMax - yMin || 1)) * (H - 2 * PAD);
@@ -77,7 +84,7 @@ function axes(xLabel: string, yLabel: string, xMax: number, yMin: number, yMax: 
   return (
     `<line x1="${PAD}" y1="${H - PAD}" x2="${W - 8}" y2="${H - PAD}" stroke="#888"/>` +
     `<line x1="${PAD}" y1="${PAD}" x2="${PAD}" y2="${H - PAD}" stroke="#888"/>${ticks}` +
-    `<text x="${W / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${xLabel} (0–${xMax.toFixed(1)})</text>` +
+    `<text x="${W / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${xLabel}${xMax === undefined ? '' : ` (0–${xMax.toFixed(1)})`}</text>` +
     `<text x="10" y="${PAD - 12}" font-size="11">${yLabel}</text>`
   );
 }
@@ -121,7 +128,7 @@ function successPlot(tasks: TaskSummary[]): string {
       return `<rect x="${x}" y="${H - PAD - h}" width="80" height="${h}" fill="#1c7ed6"/><text x="${x + 40}" y="${H - PAD + 14}" text-anchor="middle" font-size="11">${t.task}</text><text x="${x + 40}" y="${H - PAD - h - 4}" text-anchor="middle" font-size="11">${(100 * t.success_rate).toFixed(0)}%</text>`;
     })
     .join('');
-  return svg(`${axes('task', 'success rate', tasks.length, 0, 1)}${bars}`);
+  return svg(`${axes('task', 'success rate', undefined, 0, 1)}${bars}`);
 }
 
 function histogram(latency: number[]): string {

@@ -22,3 +22,23 @@ export function armProfile(dir: string, cerebellum: Record<string, unknown> = {}
   );
   return path;
 }
+
+/** A robot profile for the brain node in `dir`: the bundled arm, tiny-vla on one CPU thread. */
+export function brainProfile(
+  dir: string,
+  link: { tokens: string; state: string },
+  brain: Record<string, unknown>,
+): string {
+  const path = join(dir, 'robot.yaml');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name: 'test-arm',
+      spec: join(root, 'calibration/planar-arm/action_spec.yaml'),
+      robot: { urdf: join(root, 'sim/planar_arm.urdf'), tip_link: 'tool0' },
+      link,
+      brain: { model: join(root, 'models/tiny-vla'), providers: ['cpu'], threads: 1, ...brain },
+    }),
+  );
+  return path;
+}

@@ -9,6 +9,7 @@ import { TINY_VLA } from '../helpers/brain-packages.js';
 import { ipcEndpoints, memoryLog, planarArmIdentity } from '../helpers/link-fixtures.js';
 import { writeRos2Mcap } from '../helpers/mcap.js';
 import { PonsProcess } from '../helpers/processes.js';
+import { brainProfile } from '../helpers/profiles.js';
 
 // `pons brain --mcap`: a rosbag2 MCAP recording of camera and instruction topics replayed into
 // the brain node (tiny model, own process), decisions out on the link.
@@ -57,22 +58,9 @@ beforeAll(async () => {
     }),
   ];
   full = await writeRos2Mcap(messages, 256 * 1024);
-  profile = join(dir, 'robot.yaml');
-  writeFileSync(
-    profile,
-    JSON.stringify({
-      name: 'test-arm',
-      spec: join(import.meta.dirname, '../../calibration/planar-arm/action_spec.yaml'),
-      robot: { urdf: join(import.meta.dirname, '../../sim/planar_arm.urdf'), tip_link: 'tool0' },
-      link: endpoints,
-      brain: {
-        model: TINY_VLA,
-        providers: ['cpu'],
-        threads: 1,
-        cameras: [{ name: 'overhead', topic: '/overhead/image_raw' }],
-      },
-    }),
-  );
+  profile = brainProfile(dir, endpoints, {
+    cameras: [{ name: 'overhead', topic: '/overhead/image_raw' }],
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   sleep,
 } from '../helpers/link-fixtures.js';
 import { PonsProcess } from '../helpers/processes.js';
+import { brainProfile } from '../helpers/profiles.js';
 
 // End to end across processes: this test process is the camera (observation bus publisher)
 // and the cerebellum (link client); `pons brain` runs the tiny model in its own process.
@@ -68,24 +69,11 @@ function say(index: number) {
 }
 
 beforeAll(async () => {
-  const profile = join(dir, 'robot.yaml');
-  writeFileSync(
-    profile,
-    JSON.stringify({
-      name: 'test-arm',
-      spec: join(import.meta.dirname, '../../calibration/planar-arm/action_spec.yaml'),
-      robot: { urdf: join(import.meta.dirname, '../../sim/planar_arm.urdf'), tip_link: 'tool0' },
-      link: endpoints,
-      brain: {
-        model: TINY_VLA,
-        providers: ['cpu'],
-        threads: 1,
-        bus: busEndpoint,
-        cameras: [{ name: 'overhead', timeout_ms: 400 }],
-        max_observation_age_ms: 2000,
-      },
-    }),
-  );
+  const profile = brainProfile(dir, endpoints, {
+    bus: busEndpoint,
+    cameras: [{ name: 'overhead', timeout_ms: 400 }],
+    max_observation_age_ms: 2000,
+  });
   bus = await BusPublisher.open({ endpoint: busEndpoint, bind: true });
   client = await LinkClient.open({
     ...planarArmIdentity('test-arm'),

@@ -33,7 +33,7 @@ export interface BrainSources {
 }
 
 /** A bus frame packet as the brain runtime's frame (raw rows are packed: step = width·channels). */
-export function frameOf(packet: FramePacket): Frame {
+function frameOf(packet: FramePacket): Frame {
   if (packet.encoding === 'jpeg' || packet.encoding === 'png') {
     return { kind: 'compressed', format: packet.encoding, data: packet.data };
   }

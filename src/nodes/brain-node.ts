@@ -12,7 +12,7 @@ import {
   type SyncedSet,
   synchronize,
 } from '../observe/index.js';
-import type { Mode, StatePacket } from '../wire/index.js';
+import type { Mode, StatePacket, TokensPacket } from '../wire/index.js';
 import type { RobotProfile } from './profile.js';
 
 /**
@@ -58,6 +58,8 @@ export interface BrainNodeOptions {
 export interface DecisionRecord {
   set: SyncedSet<BrainPayload>;
   decision: Decision;
+  /** The packet as it went out on the link. */
+  packet: TokensPacket;
   /** Primary frame received → packet sent, less model time and any wait for a busy model. */
   pipelineMs: number;
   /** How long the observation waited for the model to finish an earlier one. */
@@ -248,7 +250,7 @@ export class BrainNode {
   private publish(set: SyncedSet<BrainPayload>, decision: Decision, waitedNs: bigint): void {
     const t = decision.timings;
     const decode = t.tokens_ms.reduce((a, b) => a + b, 0);
-    this.options.link.publishTokens({
+    const packet = this.options.link.publishTokens({
       episode_id: this.options.episodeId,
       obs_stamp_ns: set.stampNs,
       tokens: decision.tokens,
@@ -263,7 +265,13 @@ export class BrainNode {
     const received = (set.events[0] as BrainEvent).receivedNs;
     const sinceReceivedMs = Number(this.monotonic() - received) / 1e6;
     const waitedMs = Number(waitedNs) / 1e6;
-    const record = { set, decision, pipelineMs: sinceReceivedMs - waitedMs - t.total_ms, waitedMs };
+    const record = {
+      set,
+      decision,
+      packet,
+      pipelineMs: sinceReceivedMs - waitedMs - t.total_ms,
+      waitedMs,
+    };
     this.recent.push(record);
     if (this.recent.length > WINDOW) this.recent.shift();
     this.options.onDecision?.(record);

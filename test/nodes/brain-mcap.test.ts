@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinkClient } from '../../src/link/index.js';
+import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { ROS_TYPES } from '../../src/ros/index.js';
 import type { TokensPacket } from '../../src/wire/index.js';
 import { TINY_VLA } from '../helpers/brain-packages.js';
@@ -64,7 +65,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function replay(file: string) {
+async function replay(file: string, ...extra: string[]) {
   const client = await LinkClient.open({
     ...planarArmIdentity('test-arm'),
     endpoints,
@@ -74,7 +75,15 @@ async function replay(file: string) {
   const packets: TokensPacket[] = [];
   client.onTokens((p) => packets.push(p));
   try {
-    const brain = PonsProcess.start(['brain', '--config', profile, '--mcap', file, '--json']);
+    const brain = PonsProcess.start([
+      'brain',
+      '--config',
+      profile,
+      '--mcap',
+      file,
+      '--json',
+      ...extra,
+    ]);
     const summary = await brain.waitFor((e) => e.event === 'summary', 30_000);
     expect(await brain.exited).toBe(0);
     return { summary, packets };
@@ -114,5 +123,58 @@ describe('pons brain --mcap', () => {
     expect(recording.messages).toBeLessThan(FRAMES + 1);
     expect(recording.stopped).toMatch(/cut\.mcap: truncated after \d+ messages/);
     expect(packets.length).toBeGreaterThanOrEqual(1);
+  }, 40_000);
+
+  it('records what it sees and decides as rosbag2 MCAP that reads back whole', async () => {
+    const file = join(dir, 'in.mcap');
+    const out = join(dir, 'out.mcap');
+    writeFileSync(file, full);
+    const { summary } = await replay(file, '--record', out);
+    const recorded = summary.recorded as { recorded: number; dropped: number };
+    expect(recorded.dropped).toBe(0);
+    const report = newReport();
+    const messages = [...readRos2Mcap(readFileSync(out), 'out.mcap', report)];
+    expect(report.stopped).toBeUndefined();
+    expect(report.undecodable).toBe(0);
+    expect(report.byTopic['/overhead/image_raw']).toBe(FRAMES);
+    expect(report.byTopic['/pons/instruction']).toBe(1);
+    const tokens = messages.filter((m) => m.topic === '/pons/action_tokens');
+    expect(tokens.length).toBe(summary.decisions);
+    expect(tokens[0]?.type).toBe('pons_msgs/msg/ActionTokens');
+    expect(Array.from((tokens[0]?.message as { tokens: Uint32Array }).tokens)).toEqual(
+      golden.cases[0]?.autoregressive.tokens,
+    );
+    expect(messages.length).toBe(recorded.recorded);
+    // The file says how it was written: zstd chunks, rosbag2 QoS metadata.
+    expect(Buffer.from(readFileSync(out)).includes('offered_qos_profiles')).toBe(true);
+    expect(Buffer.from(readFileSync(out)).includes('zstd')).toBe(true);
+  }, 40_000);
+
+  it('leaves a readable recording when killed with SIGKILL mid-recording', async () => {
+    const file = join(dir, 'long.mcap');
+    const out = join(dir, 'killed.mcap');
+    writeFileSync(file, full);
+    const brain = PonsProcess.start([
+      'brain',
+      '--config',
+      profile,
+      '--mcap',
+      file,
+      '--speed',
+      '0.5',
+      '--json',
+      '--record',
+      out,
+    ]);
+    await brain.waitFor((e) => e.event === 'ready', 20_000);
+    await new Promise((r) => setTimeout(r, 900));
+    await brain.kill('SIGKILL');
+    const report = newReport();
+    const messages = [...readRos2Mcap(readFileSync(out), 'killed.mcap', report)];
+    expect(report.stopped).toMatch(/killed\.mcap: truncated after \d+ messages/);
+    expect(report.undecodable).toBe(0);
+    expect(messages.filter((m) => m.topic === '/overhead/image_raw').length).toBeGreaterThanOrEqual(
+      1,
+    );
   }, 40_000);
 });

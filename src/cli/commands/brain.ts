@@ -18,6 +18,7 @@ import {
 } from '../../link/index.js';
 import { BrainMetrics } from '../../nodes/brain-metrics.js';
 import { type BrainHealth, BrainNode } from '../../nodes/brain-node.js';
+import { recordBrain } from '../../nodes/brain-recording.js';
 import {
   type BrainSources,
   busSources,
@@ -26,6 +27,7 @@ import {
 } from '../../nodes/brain-sources.js';
 import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
+import { Recorder } from '../../record/recorder.js';
 import { epochNowNs } from '../../wire/index.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
@@ -37,6 +39,7 @@ interface BrainFlags {
   source?: 'bus' | 'ros' | 'mcap';
   mcap?: string;
   speed: string;
+  record?: string;
   bus?: string;
   providers?: string;
   threads?: string;
@@ -58,6 +61,10 @@ export function registerBrain(program: Command): void {
     .option('--source <kind>', 'bus | ros | mcap (overrides the profile)')
     .option('--mcap <file>', 'replay a rosbag2 MCAP recording of the profile topics as the source')
     .option('--speed <x>', 'replay speed for --mcap', '1')
+    .option(
+      '--record <file.mcap>',
+      'record frames, joint states, instructions and decisions (rosbag2 MCAP)',
+    )
     .option('--bus <endpoint>', 'observation bus endpoint (overrides the profile)')
     .option('--providers <list>', 'execution providers in order of preference (overrides)')
     .option('--threads <n>', 'onnxruntime threads per run (overrides)')
@@ -121,6 +128,8 @@ export function registerBrain(program: Command): void {
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => (ros as NonNullable<typeof ros>).now() : epochNowNs;
+      const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record);
+      const recording = recorder ? recordBrain(recorder, sources, b) : undefined;
       const node = new BrainNode({
         profile,
         brain,
@@ -131,7 +140,8 @@ export function registerBrain(program: Command): void {
         ...(b.mode === undefined ? {} : { mode: b.mode }),
         episodeId: flags.episode,
         now,
-        log: log,
+        log,
+        ...(recording ? { onDecision: recording.onDecision } : {}),
       });
       const metrics =
         b.metrics_port === undefined
@@ -148,12 +158,12 @@ export function registerBrain(program: Command): void {
         flags.duration === undefined ? undefined : Number(flags.duration),
       );
       // A replay ends by itself: its report goes into the summary.
-      let recording: McapReadReport | undefined;
+      let replayed: McapReadReport | undefined;
       const why = replay
         ? await Promise.race([
             stopped,
             replay().then((r) => {
-              recording = r;
+              replayed = r;
               return 'replay done';
             }),
           ])
@@ -166,9 +176,12 @@ export function registerBrain(program: Command): void {
         emitJson('summary', {
           why,
           ...(final as unknown as Record<string, unknown>),
-          ...(recording ? { recording } : {}),
+          ...(replayed ? { recording: replayed } : {}),
+          ...(recorder ? { recorded: recorder.counters } : {}),
         });
       } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
+      recording?.stop();
+      await recorder?.close();
       metrics?.close();
       bus?.close();
       await ros?.close();

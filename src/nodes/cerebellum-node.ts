@@ -37,6 +37,8 @@ export interface CerebellumNodeOptions {
   };
   /** Every command, as it leaves the control thread (tests, benchmarks, the simulator). */
   onCommand?: (command: ControlCommand) => void;
+  /** Every token packet that decoded, with its chunk in the spec's units (the recorder). */
+  onChunk?: (packet: TokensPacket, actions: Float64Array) => void;
 }
 
 export interface CerebellumDiagnostics {
@@ -295,6 +297,13 @@ export class CerebellumNode {
     return node;
   }
 
+  /** The command message the ROS output publishes for `command`, when the output is ROS. */
+  rosCommandMessage(
+    command: ControlCommand,
+  ): { type: string; topic: string; message: object } | undefined {
+    return this.ros?.commandMessage(command.position, command.velocity);
+  }
+
   estop(reason: string): void {
     this.control.send({ type: 'estop', reason });
   }
@@ -340,6 +349,7 @@ export class CerebellumNode {
       this.options.log.warn(`dropped a chunk: ${err.message}`);
       return;
     }
+    this.options.onChunk?.(packet, this.actions);
     this.converter.convert(this.actions, this.lastCommand?.position ?? this.rest, this.chunk);
     this.diagnostics.chunks_in++;
     this.diagnostics.ingest_age_ms = Number(epochNowNs() - packet.obs_stamp_ns) / 1e6;

@@ -42,6 +42,7 @@ interface JointStateIn {
 
 export class CerebellumRos {
   private readonly command: RclPublisher;
+  private readonly commandTopic: [string, string];
   private readonly diagnostics: RclPublisher;
   private readonly index: Map<string, number>;
   private readonly measured: Float64Array;
@@ -59,7 +60,8 @@ export class CerebellumRos {
       twist_stamped: [ROS_TYPES.twistStamped, options.twistTopic],
       twist: [ROS_TYPES.twist, options.twistTopic],
     };
-    const [type, topic] = publishers[options.command];
+    this.commandTopic = publishers[options.command];
+    const [type, topic] = this.commandTopic;
     this.command = node.createPublisher(type, topic, { qos: this.qos(topic, 'reliable') });
     this.diagnostics = node.createPublisher(ROS_TYPES.diagnosticArray, options.diagnosticsTopic, {
       qos: this.qos(options.diagnosticsTopic, 'reliable'),
@@ -111,29 +113,42 @@ export class CerebellumRos {
 
   /** One command: joint positions (and velocities), or, for a base, the twist's components. */
   publishCommand(position: ArrayLike<number>, velocity: ArrayLike<number>): void {
+    this.command.publish(this.commandMessage(position, velocity).message);
+  }
+
+  /** The command message this node publishes, and its type and topic (for the recorder). */
+  commandMessage(
+    position: ArrayLike<number>,
+    velocity: ArrayLike<number>,
+  ): { type: string; topic: string; message: object } {
     const { command, joints } = this.options;
+    const [type, topic] = this.commandTopic;
     if (command === 'twist' || command === 'twist_stamped') {
       const twist = twistFromComponents(joints, position);
-      this.command.publish(
+      const message =
         command === 'twist'
           ? twistMsg(twist)
-          : twistStampedMsg({ ...twist, stampNs: this.node.now().nanoseconds }),
-      );
-      return;
+          : twistStampedMsg({ ...twist, stampNs: this.node.now().nanoseconds });
+      return { type, topic, message };
     }
     if (command === 'forward') {
-      this.command.publish(float64MultiArrayMsg(position, 'joints', this.options.joints.length));
-      return;
+      return {
+        type,
+        topic,
+        message: float64MultiArrayMsg(position, 'joints', this.options.joints.length),
+      };
     }
-    this.command.publish(
-      jointTrajectoryMsg({
+    return {
+      type,
+      topic,
+      message: jointTrajectoryMsg({
         stampNs: this.node.now().nanoseconds,
         jointNames: this.options.joints,
         points: [
           { positions: position, velocities: velocity, timeFromStartNs: this.options.pointTimeNs },
         ],
       }),
-    );
+    };
   }
 
   publishDiagnostics(status: DiagnosticStatusInput): void {

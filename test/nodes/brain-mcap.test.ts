@@ -177,4 +177,44 @@ describe('pons brain --mcap', () => {
       1,
     );
   }, 40_000);
+
+  it('replays the recorded tokens into a live cerebellum, which records them with its commands', async () => {
+    const tokensFile = join(dir, 'out.mcap');
+    const recorded = [...readRos2Mcap(readFileSync(tokensFile), 'out.mcap')].filter(
+      (m) => m.topic === '/pons/action_tokens',
+    );
+    const cerebellumFile = join(dir, 'cerebellum.mcap');
+    const cerebellum = PonsProcess.start([
+      'cerebellum',
+      '--config',
+      profile,
+      '--record',
+      cerebellumFile,
+      '--json',
+    ]);
+    await cerebellum.waitFor((e) => e.event === 'ready', 20_000);
+    const replay = PonsProcess.start(['replay', tokensFile, '--config', profile, '--json']);
+    const done = await replay.waitFor((e) => e.event === 'summary', 20_000);
+    expect(done).toMatchObject({ published: recorded.length, refused_spec: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    cerebellum.child.kill('SIGINT');
+    const summary = await cerebellum.waitFor((e) => e.event === 'summary', 10_000);
+    expect(await cerebellum.exited).toBe(0);
+    expect((summary.recorded as { dropped: number }).dropped).toBe(0);
+    const report = newReport();
+    const got = [...readRos2Mcap(readFileSync(cerebellumFile), 'cerebellum.mcap', report)];
+    expect(report.stopped).toBeUndefined();
+    const tokensIn = got.filter((m) => m.topic === '/pons/action_tokens');
+    expect(tokensIn.length).toBeGreaterThanOrEqual(recorded.length - 1);
+    for (const m of tokensIn) {
+      expect(Array.from((m.message as { tokens: Uint32Array }).tokens)).toEqual(
+        golden.cases[0]?.autoregressive.tokens,
+      );
+    }
+    expect(got.filter((m) => m.topic === '/pons/action_chunks').length).toBe(tokensIn.length);
+    const commands = got.filter((m) => m.topic === '/pons/commands');
+    expect(commands.length).toBeGreaterThan(100);
+    expect(commands[0]?.type).toBe('std_msgs/msg/Float64MultiArray');
+    expect((commands[0]?.message as { data: Float64Array }).data).toHaveLength(3);
+  }, 60_000);
 });

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { loadActionSpec, specId } from '../../contract/index.js';
 import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
+import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
 import { loadProfile, outputDefaults } from '../../nodes/profile.js';
+import { Recorder } from '../../record/recorder.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
@@ -21,8 +24,8 @@ export function registerCerebellum(program: Command): void {
     )
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option(
-      '--record <file.jsonl>',
-      'write every command as a JSON line (overrides the profile output)',
+      '--record <file>',
+      'file.mcap: record tokens, chunks and commands as rosbag2 MCAP; file.jsonl: write every command as a JSON line (overrides the profile output)',
     )
     .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
     .option(
@@ -35,7 +38,8 @@ export function registerCerebellum(program: Command): void {
     .allowExcessArguments()
     .action(async (flags: CerebellumFlags) => {
       const profile = loadProfile(flags.config);
-      if (flags.record) profile.cerebellum.output = { kind: 'record', path: flags.record };
+      const mcap = flags.record?.endsWith('.mcap') ? flags.record : undefined;
+      if (flags.record && !mcap) profile.cerebellum.output = { kind: 'record', path: flags.record };
       if (flags.output === 'none') profile.cerebellum.output = { kind: 'none' };
       else if (
         (flags.output === 'ros' || flags.output === 'bus') &&
@@ -53,10 +57,19 @@ export function registerCerebellum(program: Command): void {
               },
             }
           : {};
-      const node = await CerebellumNode.start({
+      const recorder = mcap === undefined ? undefined : await Recorder.open(mcap);
+      const spec = loadActionSpec(profile.spec);
+      let node: CerebellumNode | undefined;
+      const recording = recorder
+        ? recordCerebellum(recorder, { ...spec, id: specId(spec) }, (c) =>
+            node?.rosCommandMessage(c),
+          )
+        : undefined;
+      node = await CerebellumNode.start({
         profile,
         log: stderrLog,
         link: { modelId: profile.name, software: VERSION, ...curve },
+        ...(recording ?? {}),
       });
       const diagnostics = setInterval(() => {
         const d = node.snapshot();
@@ -73,7 +86,14 @@ export function registerCerebellum(program: Command): void {
       );
       clearInterval(diagnostics);
       const stats = await node.stop(why);
-      const summary = { why, ticks: stats.ticks, skipped: stats.skipped, ...node.snapshot() };
+      await recorder?.close();
+      const summary = {
+        why,
+        ticks: stats.ticks,
+        skipped: stats.skipped,
+        ...node.snapshot(),
+        ...(recorder ? { recorded: recorder.counters } : {}),
+      };
       if (flags.json) emitJson('summary', summary as unknown as Record<string, unknown>);
       else process.stderr.write(`[pons cerebellum] stopped (${why}) after ${stats.ticks} ticks\n`);
     });

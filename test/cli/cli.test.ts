@@ -57,6 +57,7 @@ describe('pons --help', () => {
     [['sim', 'run'], 'pons sim run'],
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],
+    [['replay'], 'pons replay'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
     expect(result.status, result.stderr).toBe(0);
@@ -77,6 +78,7 @@ describe('pons --help', () => {
       'bus',
       'model',
       'sim',
+      'replay',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from '../bench/percentiles.js';
@@ -26,6 +26,8 @@ export interface EpisodeRunOptions {
   seed: number;
   /** Kill the brain this many seconds into the first episode, restart it 2 s later. */
   killBrainAfterS?: number;
+  /** A directory: the cerebellum (and a model brain) record rosbag2 MCAP files there. */
+  record?: string;
   progress: (message: string) => void;
 }
 
@@ -52,6 +54,7 @@ export const EPISODE_SECONDS: Record<string, number> = { reach: 12, push: 25 };
 
 export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pons-sim-'));
+  if (options.record !== undefined) mkdirSync(options.record, { recursive: true });
   const at = (name: string) => `ipc://${dir}/${name}`;
   const bus = { observations: at('observations'), commands: at('commands') };
   const profilePath = join(dir, 'robot.json');
@@ -66,10 +69,22 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
   const episodes = options.tasks.flatMap((task) =>
     Array.from({ length: options.episodes }, (_, i) => ({ task, seed: options.seed + i })),
   );
+  const recordAs = (name: string) =>
+    options.record === undefined ? [] : ['--record', join(options.record, `${name}.mcap`)];
   const brainArgs =
     options.brain === 'expert'
       ? ['sim', 'expert', '--config', profilePath, '--json']
-      : ['brain', '--config', profilePath, '--model', options.brain, '--json', '--episode', 'sim'];
+      : [
+          'brain',
+          '--config',
+          profilePath,
+          '--model',
+          options.brain,
+          '--json',
+          '--episode',
+          'sim',
+          ...recordAs('brain'),
+        ];
   const processes: Process[] = [];
   let brainRestarts = 0;
   try {
@@ -91,6 +106,7 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
       '--config',
       profilePath,
       '--json',
+      ...recordAs('cerebellum'),
     ]);
     let brain = Process.start(options.cli, brainArgs);
     processes.push(cerebellum, brain);
@@ -141,6 +157,8 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
           `${result.commands} commands, ${result.latencyMs.length} decisions executed, ${result.holds} hold(s)`,
       );
     }
+    // Recorders finish their files on a clean stop.
+    await Promise.all([brain, cerebellum].map((p) => p.kill('SIGINT')));
     return {
       tasks: summarize(results, options.brain, droppedBy),
       episodes: results,

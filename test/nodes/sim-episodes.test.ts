@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { CLI } from '../helpers/processes.js';
 
 // `pons sim run` end to end: simulator, brain and cerebellum as three real processes on
@@ -55,6 +56,8 @@ describe('pons sim run', () => {
       '7',
       '--report',
       join(dir, 'report'),
+      '--record',
+      join(dir, 'recording'),
     ]);
     const [reach] = out.tasks;
     expect(reach).toMatchObject({ task: 'reach', episodes: 2, success_rate: 1 });
@@ -66,6 +69,14 @@ describe('pons sim run', () => {
     expect(html).toContain('<table>');
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
     expect(html).toMatch(/<img src="data:image\/png;base64,/);
+    // The cerebellum's recording of the run is whole and decodes against its schemas.
+    const report = newReport();
+    const file = readFileSync(join(dir, 'recording/cerebellum.mcap'));
+    const recorded = [...readRos2Mcap(file, 'cerebellum.mcap', report)];
+    expect(report.stopped).toBeUndefined();
+    expect(report.undecodable).toBe(0);
+    expect(report.byTopic['/pons/action_chunks']).toBe(report.byTopic['/pons/action_tokens']);
+    expect(recorded.filter((m) => m.topic === '/pons/commands').length).toBeGreaterThan(1000);
   }, 180_000);
 
   it('survives the brain being killed mid-episode: the arm holds, the episode resumes', () => {

@@ -27,6 +27,10 @@ export function registerSim(program: Command): void {
       '--kill-brain-after <s>',
       'fault test: kill the brain this far into episode 1, restart it',
     )
+    .option(
+      '--record <dir>',
+      'record the cerebellum (and a model brain) as rosbag2 MCAP files in <dir>',
+    )
     .option('--json', 'print the table as JSON')
     .action(
       async (flags: {
@@ -38,6 +42,7 @@ export function registerSim(program: Command): void {
         providers: string;
         report: string;
         killBrainAfter?: string;
+        record?: string;
         json?: boolean;
       }) => {
         const tasks = flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task];
@@ -52,6 +57,7 @@ export function registerSim(program: Command): void {
           ...(flags.killBrainAfter === undefined
             ? {}
             : { killBrainAfterS: Number(flags.killBrainAfter) }),
+          ...(flags.record === undefined ? {} : { record: flags.record }),
           progress: (m) => process.stderr.write(`[pons sim] ${m}\n`),
         });
         const report = writeEpisodeReport(run, flags.report);

@@ -1,4 +1,5 @@
 import type { ControlCommand } from '../cerebellum/control-protocol.js';
+import { JointOrder } from '../contract/index.js';
 import { BusPublisher, BusSubscriber, type LinkLog } from '../link/index.js';
 
 /**
@@ -7,18 +8,16 @@ import { BusPublisher, BusSubscriber, type LinkLog } from '../link/index.js';
  * joint order by name; a message missing a joint is counted, not used).
  */
 export class CerebellumBus {
-  private readonly index: Map<string, number>;
-  private readonly measured: Float64Array;
+  private readonly order: JointOrder;
   /** Joint-state packets that did not name every controlled joint. */
   incompleteJointStates = 0;
 
   private constructor(
     private readonly commands: BusPublisher,
     private readonly observations: BusSubscriber,
-    private readonly joints: readonly string[],
+    joints: readonly string[],
   ) {
-    this.index = new Map(joints.map((name, i) => [name, i]));
-    this.measured = new Float64Array(joints.length);
+    this.order = new JointOrder(joints);
   }
 
   static async open(options: {
@@ -42,15 +41,7 @@ export class CerebellumBus {
   onJointState(handler: (position: Float64Array) => void): void {
     this.observations.onPacket((packet) => {
       if (packet.kind !== 'joints') return;
-      let found = 0;
-      packet.name.forEach((name, i) => {
-        const j = this.index.get(name);
-        if (j !== undefined) {
-          this.measured[j] = packet.position[i] as number;
-          found++;
-        }
-      });
-      if (found === this.joints.length) handler(this.measured);
+      if (this.order.take(packet.name, packet.position)) handler(this.order.position);
       else this.incompleteJointStates++;
     });
   }

@@ -1,3 +1,4 @@
+import { JointOrder } from '../contract/index.js';
 import {
   type boolMsg,
   type DiagnosticStatusInput,
@@ -44,8 +45,7 @@ export class CerebellumRos {
   private readonly command: RclPublisher;
   private readonly commandTopic: [string, string];
   private readonly diagnostics: RclPublisher;
-  private readonly index: Map<string, number>;
-  private readonly measured: Float64Array;
+  private readonly order: JointOrder;
   /** Joint-state messages that did not name every controlled joint. */
   incompleteJointStates = 0;
 
@@ -66,8 +66,7 @@ export class CerebellumRos {
     this.diagnostics = node.createPublisher(ROS_TYPES.diagnosticArray, options.diagnosticsTopic, {
       qos: this.qos(options.diagnosticsTopic, 'reliable'),
     });
-    this.index = new Map(options.joints.map((name, i) => [name, i]));
-    this.measured = new Float64Array(options.joints.length);
+    this.order = new JointOrder(options.joints);
   }
 
   /** Throws RosUnavailableError (one line saying how to fix it) where ROS 2 is absent. */
@@ -89,15 +88,7 @@ export class CerebellumRos {
       { qos },
       (message) => {
         const m = message as JointStateIn;
-        let found = 0;
-        m.name.forEach((name, i) => {
-          const j = this.index.get(name);
-          if (j !== undefined && i < m.position.length) {
-            this.measured[j] = m.position[i] as number;
-            found++;
-          }
-        });
-        if (found === this.options.joints.length) handler(this.measured);
+        if (this.order.take(m.name, m.position)) handler(this.order.position);
         else this.incompleteJointStates++;
       },
     );

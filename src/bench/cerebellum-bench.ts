@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CerebellumNode } from '../nodes/cerebellum-node.js';
+import type { ControlCommand } from '../cerebellum/control-protocol.js';
+import { CerebellumNode, type CerebellumNodeOptions } from '../nodes/cerebellum-node.js';
 import type { RobotProfile } from '../nodes/profile.js';
 import { percentile, round } from './percentiles.js';
 
@@ -48,9 +49,19 @@ export async function runCerebellumBench(
   return results;
 }
 
-async function benchRate(
+/** Work run beside the cerebellum while it is measured (the recorder bench's load). */
+export interface BenchLoad {
+  nodeOptions?: Pick<CerebellumNodeOptions, 'onChunk'> & {
+    onCommand?: (command: ControlCommand) => void;
+  };
+  /** Starts the load once the cerebellum runs; returns what stops it. */
+  start?: () => () => Promise<void>;
+}
+
+export async function benchRate(
   options: CerebellumBenchOptions,
   rate: number,
+  load: BenchLoad = {},
 ): Promise<CerebellumBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pons-bench-cerebellum-'));
   const endpoints = { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` };
@@ -82,16 +93,20 @@ async function benchRate(
       profile,
       log: quiet,
       link: { modelId: 'bench', software: 'bench', log: quiet },
-      onCommand: () => {
+      ...(load.nodeOptions?.onChunk ? { onChunk: load.nodeOptions.onChunk } : {}),
+      onCommand: (command) => {
         commands++;
+        load.nodeOptions?.onCommand?.(command);
       },
     });
     while (node.snapshot().chunks_in === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const stopLoad = load.start?.();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const steadyFrom = commands;
     await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
     const chunks = node.snapshot().chunks_in;
     const steadyTo = commands;
+    await stopLoad?.();
     const stats = await node.stop('bench done');
     const lateUs = Array.from(stats.lateNs.subarray(steadyFrom, steadyTo), (ns) => ns / 1e3);
     return {

@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { version as zmqVersion } from 'zeromq';
 import { runBrainBench } from '../../bench/brain-bench.js';
@@ -6,6 +8,7 @@ import { runBrainPipelineBench } from '../../bench/brain-pipeline-bench.js';
 import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
 import { runLearnedStageBench } from '../../bench/learned-stage-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
+import { runRecorderBench } from '../../bench/recorder-bench.js';
 import { runSimBench } from '../../bench/sim-bench.js';
 import { runWireBench } from '../../bench/wire-bench.js';
 import type { DecodingMode } from '../../brain/index.js';
@@ -146,6 +149,30 @@ export function registerBench(program: Command): void {
     },
   );
   registerBrainPipelineBench(bench);
+
+  bench
+    .command('recorder')
+    .description(
+      'the MCAP recorder under two 640×480 cameras and 500 Hz joints, beside a 500 Hz cerebellum',
+    )
+    .option('--json', 'print the result as JSON')
+    .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
+    .option('--seconds <s>', 'measured seconds', '10')
+    .option('--file <file.mcap>', 'where the recording goes', 'out/recorder-bench.mcap')
+    .action(async (flags: { json?: boolean; config: string; seconds: string; file: string }) => {
+      mkdirSync(dirname(flags.file), { recursive: true });
+      const result = await runRecorderBench({
+        profile: loadProfile(flags.config),
+        cli: CLI_ENTRY,
+        file: flags.file,
+        seconds: Number(flags.seconds),
+        progress: (m) => process.stderr.write(`[bench recorder] ${m}\n`),
+      });
+      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+      else
+        for (const [k, v] of Object.entries(result))
+          console.log(`${k.padEnd(16)} ${JSON.stringify(v)}`);
+    });
 
   bench
     .command('sim')

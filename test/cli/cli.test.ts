@@ -54,6 +54,7 @@ describe('pons --help', () => {
     [['bench', 'brain'], 'pons bench brain'],
     [['bench', 'brain-pipeline'], 'pons bench brain-pipeline'],
     [['bench', 'sim'], 'pons bench sim'],
+    [['bench', 'recorder'], 'pons bench recorder'],
     [['sim', 'run'], 'pons sim run'],
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],

@@ -56,6 +56,11 @@ export class NewestSender {
   constructor(private readonly socket: XPublisher | Publisher) {}
 
   send(key: string, bytes: Uint8Array): void {
+    // A socket closed on shutdown takes nothing more; a late timer's send is not an error.
+    if (this.socket.closed) {
+      this.failed++;
+      return;
+    }
     if (this.busy) {
       if (this.pending.has(key)) this.superseded++;
       this.pending.set(key, bytes);

@@ -93,6 +93,13 @@ describe('observation bus', () => {
     );
   });
 
+  it('takes a late publish after close without throwing (a timer that fires on shutdown)', async () => {
+    const endpoint = `ipc://${ipcEndpoints('pons-bus-').dir}/bus`;
+    const bus = await BusPublisher.open({ endpoint, bind: true });
+    bus.close();
+    expect(() => bus.publish({ kind: 'instruction', stamp_ns: 1n, text: 'stop' })).not.toThrow();
+  });
+
   it('refuses to bind off this host without --insecure', async () => {
     await expect(
       BusPublisher.open({ endpoint: 'tcp://0.0.0.0:0', bind: true, log: memoryLog() }),

@@ -39,6 +39,7 @@ const sent = new Map<bigint, number>();
 let camera: NodeJS.Timeout | undefined;
 let mode: 'run' | 'estop' = 'run';
 let metricsPort = 0;
+let state: NodeJS.Timeout | undefined;
 
 async function rgb(c: GoldenCase) {
   const { data, info } = await sharp(readFileSync(join(TINY_VLA, c.image)))
@@ -82,7 +83,7 @@ beforeAll(async () => {
     log: memoryLog(),
   });
   client.onTokens((packet) => packets.push({ packet, at: performance.now() }));
-  const state = setInterval(() => {
+  state = setInterval(() => {
     client.sendState({
       stamp_ns: epochNowNs(),
       position: new Float64Array(3),
@@ -108,6 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(camera);
+  clearInterval(state);
   await brain?.kill();
   client?.close();
   bus?.close();

@@ -52,5 +52,8 @@ export function registerDemo(program: Command): void {
       console.log(
         'tiny-vla is untrained (random weights): its episodes fail until it is fine-tuned on expert demonstrations.',
       );
+      console.log(
+        'The expert over 50 seeded episodes per task: see BENCHMARKS.md (a few pushes fail, some only on some runs).',
+      );
     });
 }

@@ -1,7 +1,7 @@
 import { type ActionSpec, specId, specJson } from '../contract/index.js';
 import { type LinkLog, LinkServer } from '../link/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
-import { nsFromStamp } from '../ros/index.js';
+import { nsFromStamp, ROS_TYPES, RosRepublisher } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
 
 /**
@@ -76,13 +76,9 @@ export async function replayTokens(options: ReplayOptions): Promise<ReplayResult
         }
         continue;
       }
-      if (Number.isFinite(options.speed)) {
-        const dueMs = Number(m.logTimeNs - firstLog) / 1e6 / options.speed;
-        const wait = dueMs - (performance.now() - started);
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      } else {
-        await link.drained();
-      }
+      if (Number.isFinite(options.speed))
+        await untilDue(m.logTimeNs - firstLog, options.speed, started);
+      else await link.drained();
       const timings: Record<string, number> = {};
       t.timing_names.forEach((name, i) => {
         timings[name] = t.timing_ms[i] as number;
@@ -101,4 +97,49 @@ export async function replayTokens(options: ReplayOptions): Promise<ReplayResult
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
+}
+
+/** Waits until `sinceFirstNs` of recorded time, scaled by `speed`, has passed since `startedMs`. */
+async function untilDue(sinceFirstNs: bigint, speed: number, startedMs: number): Promise<void> {
+  const wait = Number(sinceFirstNs) / 1e6 / speed - (performance.now() - startedMs);
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** The command types a cerebellum publishes (recorded on their own topics). */
+const COMMAND_TYPES: ReadonlySet<string> = new Set([
+  ROS_TYPES.jointTrajectory,
+  ROS_TYPES.float64MultiArray,
+  ROS_TYPES.twist,
+  ROS_TYPES.twistStamped,
+]);
+
+/**
+ * `pons replay --to-ros`: the recorded commands published again on ROS 2, byte for byte, on
+ * their recorded topics, with the recorded timing × speed (a robot or controller can be
+ * driven with yesterday's commands). Throws RosUnavailableError where ROS 2 is absent.
+ */
+export async function replayCommandsToRos(options: {
+  bytes: Uint8Array;
+  file: string;
+  speed: number;
+  log: LinkLog;
+}): Promise<{ published: number; read: McapReadReport }> {
+  const ros = await RosRepublisher.open('pons_replay');
+  const read = newReport();
+  const commands = [...readRos2Mcap(options.bytes, options.file, read)].filter((m) =>
+    COMMAND_TYPES.has(m.type),
+  );
+  if (read.stopped) options.log.warn(read.stopped);
+  const started = performance.now();
+  const first = commands[0]?.logTimeNs ?? 0n;
+  try {
+    for (const m of commands) {
+      if (Number.isFinite(options.speed))
+        await untilDue(m.logTimeNs - first, options.speed, started);
+      ros.publish(m.topic, m.type, m.data);
+    }
+  } finally {
+    await ros.close();
+  }
+  return { published: commands.length, read };
 }

@@ -19,6 +19,8 @@ export interface McapMessage {
   logTimeNs: bigint;
   publishTimeNs: bigint;
   message: unknown;
+  /** The message's CDR bytes as recorded. */
+  data: Uint8Array;
 }
 
 export interface McapReadReport {
@@ -97,6 +99,7 @@ export function* readRos2Mcap(
         logTimeNs: record.logTime,
         publishTimeNs: record.publishTime,
         message,
+        data: record.data,
       };
     }
   }

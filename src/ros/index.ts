@@ -5,6 +5,7 @@ export * from './messages.js';
 export * from './pons-msgs.js';
 export * from './qos.js';
 export * from './rclnodejs.js';
+export * from './republisher.js';
 export * from './sensor-messages.js';
 export * from './sim-io.js';
 export * from './time.js';

@@ -235,6 +235,17 @@ describe('pons sim serve without ROS 2', () => {
   });
 });
 
+describe('pons replay without ROS 2', () => {
+  it('--to-ros fails at once with one line saying how to fix it', () => {
+    const result = pons('replay', join(import.meta.dirname, '../../package.json'), '--to-ros');
+    expect(result.status).not.toBe(0);
+    const lines = stderrLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ROS 2 is not available: source \/opt\/ros\/.*setup\.bash/);
+    expectNoStackTrace(result.stderr);
+  });
+});
+
 describe('pons cerebellum without ROS 2', () => {
   it('--output ros fails at once with one line saying how to fix it', () => {
     const result = pons('cerebellum', '--output', 'ros', '--duration', '1');

@@ -248,6 +248,32 @@ def launch_setup(context):
     )
 
 
+def common_arguments():
+    """The launch arguments every pons bringup takes: files and where pons is."""
+    return [
+        DeclareLaunchArgument(
+            "controllers",
+            default_value="",
+            description="ros2_control parameter file (default: config/controllers.yaml).",
+        ),
+        DeclareLaunchArgument(
+            "urdf",
+            default_value="",
+            description="Robot description (default: <pons_root>/sim/planar_arm.urdf).",
+        ),
+        DeclareLaunchArgument(
+            "pons_root",
+            default_value="",
+            description="The pons checkout (default: $PONS_ROOT or this file's checkout).",
+        ),
+        DeclareLaunchArgument(
+            "pons_executable",
+            default_value="",
+            description="Run this instead of node <pons_root>/dist/cli/main.js (e.g. pons).",
+        ),
+    ]
+
+
 def generate_launch_description():
     return LaunchDescription(
         [
@@ -274,26 +300,7 @@ def generate_launch_description():
                 default_value="",
                 description="pons robot profile (default: this package's config/cerebellum.yaml).",
             ),
-            DeclareLaunchArgument(
-                "controllers",
-                default_value="",
-                description="ros2_control parameter file (default: config/controllers.yaml).",
-            ),
-            DeclareLaunchArgument(
-                "urdf",
-                default_value="",
-                description="Robot description (default: <pons_root>/sim/planar_arm.urdf).",
-            ),
-            DeclareLaunchArgument(
-                "pons_root",
-                default_value="",
-                description="The pons checkout (default: $PONS_ROOT or this file's checkout).",
-            ),
-            DeclareLaunchArgument(
-                "pons_executable",
-                default_value="",
-                description="Run this instead of node <pons_root>/dist/cli/main.js (e.g. pons).",
-            ),
+            *common_arguments(),
             OpaqueFunction(function=launch_setup),
         ]
     )

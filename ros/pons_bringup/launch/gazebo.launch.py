@@ -133,26 +133,7 @@ def generate_launch_description():
                 default_value="",
                 description="ros_gz_bridge YAML (default: <pons_root>/sim/gazebo/bridge.yaml).",
             ),
-            DeclareLaunchArgument(
-                "controllers",
-                default_value="",
-                description="ros2_control parameter file (default: config/controllers.yaml).",
-            ),
-            DeclareLaunchArgument(
-                "urdf",
-                default_value="",
-                description="Robot description (default: <pons_root>/sim/planar_arm.urdf).",
-            ),
-            DeclareLaunchArgument(
-                "pons_root",
-                default_value="",
-                description="The pons checkout (default: $PONS_ROOT or this file's checkout).",
-            ),
-            DeclareLaunchArgument(
-                "pons_executable",
-                default_value="",
-                description="Run this instead of node <pons_root>/dist/cli/main.js (e.g. pons).",
-            ),
+            *cerebellum.common_arguments(),
             OpaqueFunction(function=launch_setup),
         ]
     )

@@ -22,6 +22,18 @@ import {
 } from '../package-info.js';
 import { addModelOptions, brainOptions, type ModelFlags } from './model.js';
 
+/** A benchmark's result: JSON beside the machine with `--json`, else one line per field. */
+function printResult(result: object, json: boolean | undefined): void {
+  if (json) {
+    console.log(JSON.stringify({ machine: machine(), result }, null, 2));
+    return;
+  }
+  const width = Math.max(...Object.keys(result).map((k) => k.length)) + 2;
+  for (const [k, v] of Object.entries(result)) {
+    console.log(`${k.padEnd(width)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  }
+}
+
 /** The machine a benchmark ran on, printed beside its numbers. */
 export function machine(): Record<string, string | number> {
   return {
@@ -77,8 +89,7 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: { json?: boolean }) => {
       const result = await runWireBench();
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(20)} ${v}`);
+      printResult(result, flags.json);
     });
 
   bench
@@ -120,8 +131,7 @@ export function registerBench(program: Command): void {
     .action(async (flags: { json?: boolean; model: string; config: string }) => {
       const spec = loadActionSpec(loadProfile(flags.config).spec);
       const result = await runLearnedStageBench(flags.model, spec, 5000);
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(12)} ${v}`);
+      printResult(result, flags.json);
     });
 
   addModelOptions(
@@ -142,10 +152,7 @@ export function registerBench(program: Command): void {
         ...(flags.mode === undefined ? {} : { mode: flags.mode }),
         progress: (m) => process.stderr.write(`[bench brain] ${m}\n`),
       });
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else
-        for (const [k, v] of Object.entries(result))
-          console.log(`${k.padEnd(18)} ${JSON.stringify(v)}`);
+      printResult(result, flags.json);
     },
   );
   registerBrainPipelineBench(bench);
@@ -168,10 +175,7 @@ export function registerBench(program: Command): void {
         seconds: Number(flags.seconds),
         progress: (m) => process.stderr.write(`[bench recorder] ${m}\n`),
       });
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else
-        for (const [k, v] of Object.entries(result))
-          console.log(`${k.padEnd(16)} ${JSON.stringify(v)}`);
+      printResult(result, flags.json);
     });
 
   bench
@@ -184,10 +188,7 @@ export function registerBench(program: Command): void {
     .option('--frames <n>', 'frames rendered per resolution', '500')
     .action(async (flags: { json?: boolean; seconds: string; frames: string }) => {
       const result = await runSimBench(Number(flags.seconds), Number(flags.frames));
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else
-        for (const [k, v] of Object.entries(result))
-          console.log(`${k.padEnd(28)} ${JSON.stringify(v)}`);
+      printResult(result, flags.json);
     });
 }
 
@@ -216,10 +217,7 @@ function registerBrainPipelineBench(bench: Command): void {
         seconds: Number(flags.seconds),
         progress: (m) => process.stderr.write(`[bench brain-pipeline] ${m}\n`),
       });
-      if (flags.json) console.log(JSON.stringify({ machine: machine(), result }, null, 2));
-      else
-        for (const [k, v] of Object.entries(result))
-          console.log(`${k.padEnd(16)} ${JSON.stringify(v)}`);
+      printResult(result, flags.json);
     },
   );
 }

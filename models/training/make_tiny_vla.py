@@ -123,6 +123,19 @@ MIN_MARGIN = 1e-3
 # golden vectors check the exported graphs rather than repeat them.
 
 
+def merge_pair(symbols, a, b):
+    """`symbols` with every adjacent (a, b), left to right, replaced by a + b."""
+    merged, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
+            merged.append(a + b)
+            i += 2
+        else:
+            merged.append(symbols[i])
+            i += 1
+    return merged
+
+
 def make_config(vision=None, text=None, image_token_index=5):
     return SimpleNamespace(
         vision_config=SimpleNamespace(model_type="clip_vision_model", **(vision or VISION)),
@@ -495,15 +508,7 @@ def bpe(word, ranks):
         if not pairs:
             break
         _, (a, b) = min(pairs)
-        merged, i = [], 0
-        while i < len(symbols):
-            if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
-                merged.append(a + b)
-                i += 2
-            else:
-                merged.append(symbols[i])
-                i += 1
-        symbols = merged
+        symbols = merge_pair(symbols, a, b)
     return symbols
 
 
@@ -555,15 +560,8 @@ def train_bpe(texts, added, max_merges):
         a, b = best
         new = {}
         for symbols, c in words.items():
-            out, i = [], 0
-            while i < len(symbols):
-                if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
-                    out.append(a + b)
-                    i += 2
-                else:
-                    out.append(symbols[i])
-                    i += 1
-            new[tuple(out)] = new.get(tuple(out), 0) + c
+            out = tuple(merge_pair(symbols, a, b))
+            new[out] = new.get(out, 0) + c
         words = new
     return [f"{a} {b}" for a, b in merges]
 

@@ -19,6 +19,7 @@ import {
 } from '../ros/index.js';
 import { epochNowNs, type FramePacket, InputError } from '../wire/index.js';
 import { type BrainEvent, JOINTS_TOPIC } from './brain-node.js';
+import { untilDue } from './pacing.js';
 import type { RobotProfile } from './profile.js';
 
 /**
@@ -147,7 +148,6 @@ export function mcapSources(
   }
   const firstLog = messages[0]?.logTimeNs ?? 0n;
   let shift = 0n;
-  let startedAt = 0;
   const hand = (m: McapMessage) => {
     try {
       const camera = cameras.get(m.topic);
@@ -178,30 +178,16 @@ export function mcapSources(
       options.log.warn(`${file}: ${err.message}`);
     }
   };
-  const start = () =>
-    new Promise<McapReadReport>((resolve) => {
-      shift = epochNowNs() - firstLog;
-      startedAt = performance.now();
-      let next = 0;
-      const pump = () => {
-        // Hand on everything now due, then sleep until the next message is.
-        const elapsedNs = BigInt(Math.round((performance.now() - startedAt) * 1e6 * options.speed));
-        while (
-          next < messages.length &&
-          (messages[next] as McapMessage).logTimeNs - firstLog <= elapsedNs
-        ) {
-          hand(messages[next++] as McapMessage);
-        }
-        if (next >= messages.length) {
-          sensors.complete();
-          instructions.complete();
-          resolve(report);
-          return;
-        }
-        const waitNs = Number((messages[next] as McapMessage).logTimeNs - firstLog - elapsedNs);
-        setTimeout(pump, Math.max(0, waitNs / 1e6 / options.speed));
-      };
-      setImmediate(pump);
-    });
+  const start = async (): Promise<McapReadReport> => {
+    shift = epochNowNs() - firstLog;
+    const startedAt = performance.now();
+    for (const m of messages) {
+      await untilDue(m.logTimeNs - firstLog, options.speed, startedAt);
+      hand(m);
+    }
+    sensors.complete();
+    instructions.complete();
+    return report;
+  };
   return { sensors, instructions, start };
 }

@@ -3,6 +3,7 @@ import { type LinkLog, LinkServer } from '../link/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
 import { nsFromStamp, ROS_TYPES, RosRepublisher } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
+import { untilDue } from './pacing.js';
 
 /**
  * `pons replay`: the action tokens of a recording (pons_msgs/ActionTokens, as the brain or
@@ -97,12 +98,6 @@ export async function replayTokens(options: ReplayOptions): Promise<ReplayResult
   }
   result.seconds = (performance.now() - started) / 1000;
   return result;
-}
-
-/** Waits until `sinceFirstNs` of recorded time, scaled by `speed`, has passed since `startedMs`. */
-async function untilDue(sinceFirstNs: bigint, speed: number, startedMs: number): Promise<void> {
-  const wait = Number(sinceFirstNs) / 1e6 / speed - (performance.now() - startedMs);
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 /** The command types a cerebellum publishes (recorded on their own topics). */

@@ -10,6 +10,7 @@ import {
 } from '../../contract/index.js';
 import {
   BusSubscriber,
+  type LinkLog,
   LinkServer,
   nodeLog,
   OBSERVATION_KINDS,
@@ -28,6 +29,7 @@ import {
 import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
 import { Recorder } from '../../record/recorder.js';
+import type { BrainRos } from '../../ros/index.js';
 import { epochNowNs } from '../../wire/index.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
@@ -79,38 +81,7 @@ export function registerBrain(program: Command): void {
       const profile = applyFlags(loadProfile(flags.config), flags);
       const b = profile.brain;
       // Sources first: without ROS 2 a ROS source fails at once, with one line.
-      let sources: BrainSources;
-      let ros: Awaited<ReturnType<typeof rosSources>>['ros'] | undefined;
-      let bus: BusSubscriber | undefined;
-      let replay: (() => Promise<McapReadReport>) | undefined;
-      if (b.source === 'mcap') {
-        if (flags.mcap === undefined) throw new Error('--source mcap needs --mcap <file>');
-        const recording = mcapSources(readFileBytes(flags.mcap), flags.mcap, b, {
-          speed: Number(flags.speed),
-          log,
-        });
-        replay = recording.start;
-        sources = recording;
-      } else if (b.source === 'ros') {
-        const opened = await rosSources(
-          {
-            nodeName: 'pons_brain',
-            cameras: b.cameras,
-            ...(b.use_joint_states ? { jointStatesTopic: b.joint_states_topic } : {}),
-            instructionTopic: b.instruction_topic,
-            diagnosticsTopic: b.diagnostics_topic,
-          },
-          log,
-        );
-        ({ ros } = opened);
-        sources = opened;
-      } else {
-        bus = await BusSubscriber.open(
-          { endpoint: b.bus, bind: false, insecure: profile.link.insecure },
-          OBSERVATION_KINDS,
-        );
-        sources = busSources(bus);
-      }
+      const { sources, ros, bus, replay } = await openSources(profile, flags, log);
       const brain = await BrainRuntime.open(b.model, {
         providers: b.providers,
         intraOpThreads: b.threads,
@@ -127,7 +98,7 @@ export function registerBrain(program: Command): void {
         );
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
-      const now = ros ? () => (ros as NonNullable<typeof ros>).now() : epochNowNs;
+      const now = ros ? () => ros.now() : epochNowNs;
       const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record);
       const recording = recorder ? recordBrain(recorder, sources, b) : undefined;
       const node = new BrainNode({
@@ -189,6 +160,46 @@ export function registerBrain(program: Command): void {
       link.close();
       await brain.close();
     });
+}
+
+/** The profile's observation source, opened (a replay waits for its `start`). */
+async function openSources(
+  profile: RobotProfile,
+  flags: BrainFlags,
+  log: LinkLog,
+): Promise<{
+  sources: BrainSources;
+  ros?: BrainRos;
+  bus?: BusSubscriber;
+  replay?: () => Promise<McapReadReport>;
+}> {
+  const b = profile.brain;
+  if (b.source === 'mcap') {
+    if (flags.mcap === undefined) throw new Error('--source mcap needs --mcap <file>');
+    const recording = mcapSources(readFileBytes(flags.mcap), flags.mcap, b, {
+      speed: Number(flags.speed),
+      log,
+    });
+    return { sources: recording, replay: recording.start };
+  }
+  if (b.source === 'ros') {
+    const opened = await rosSources(
+      {
+        nodeName: 'pons_brain',
+        cameras: b.cameras,
+        ...(b.use_joint_states ? { jointStatesTopic: b.joint_states_topic } : {}),
+        instructionTopic: b.instruction_topic,
+        diagnosticsTopic: b.diagnostics_topic,
+      },
+      log,
+    );
+    return { sources: opened, ros: opened.ros };
+  }
+  const bus = await BusSubscriber.open(
+    { endpoint: b.bus, bind: false, insecure: profile.link.insecure },
+    OBSERVATION_KINDS,
+  );
+  return { sources: busSources(bus), bus };
 }
 
 function applyFlags(profile: RobotProfile, flags: BrainFlags): RobotProfile {

@@ -1,4 +1,4 @@
-import { type ActionSpec, specId, specJson } from '../contract/index.js';
+import { type ActionSpec, JointOrder, specId, specJson } from '../contract/index.js';
 import { BusSubscriber, type LinkLog, LinkServer } from '../link/index.js';
 import {
   type ArmModel,
@@ -35,6 +35,8 @@ export class ExpertBrain {
   private joints: { name: string[]; position: Float64Array; velocity: Float64Array } | undefined;
   private blocks: WorldState['blocks'] = [];
   private lastDecisionNs = 0n;
+  private readonly positions: JointOrder;
+  private readonly velocities: JointOrder;
   decisions = 0;
 
   private constructor(
@@ -44,6 +46,8 @@ export class ExpertBrain {
     readonly link: LinkServer,
     private readonly bus: BusSubscriber,
   ) {
+    this.positions = new JointOrder(arm.jointNames);
+    this.velocities = new JointOrder(arm.jointNames);
     const tokenizer = tokenizerFor(options.spec);
     const periodNs = BigInt(Math.round(1e9 / options.rateHz));
     bus.onPacket((packet) => {
@@ -108,10 +112,12 @@ export class ExpertBrain {
   private state(): WorldState | undefined {
     const joints = this.joints;
     if (!joints || this.blocks.length === 0) return undefined;
-    const order = this.arm.jointNames.map((n) => joints.name.indexOf(n));
-    if (order.some((i) => i < 0)) return undefined;
-    const position = Float64Array.from(order, (i) => joints.position[i] as number);
-    const velocity = Float64Array.from(order, (i) => joints.velocity[i] ?? 0);
+    if (!this.positions.take(joints.name, joints.position)) return undefined;
+    const position = Float64Array.from(this.positions.position);
+    // Velocities are optional in a joint state: absent, the expert plans from rest.
+    const velocity = this.velocities.take(joints.name, joints.velocity)
+      ? Float64Array.from(this.velocities.position)
+      : new Float64Array(position.length);
     return {
       jointNames: this.arm.jointNames,
       position,

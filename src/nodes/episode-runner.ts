@@ -28,6 +28,8 @@ export interface EpisodeRunOptions {
   killBrainAfterS?: number;
   /** A directory: the cerebellum (and a model brain) record rosbag2 MCAP files there. */
   record?: string;
+  /** Decisions per second of the scripted expert (its own default when absent). */
+  expertRateHz?: number;
   progress: (message: string) => void;
 }
 
@@ -73,7 +75,14 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
     options.record === undefined ? [] : ['--record', join(options.record, `${name}.mcap`)];
   const brainArgs =
     options.brain === 'expert'
-      ? ['sim', 'expert', '--config', profilePath, '--json']
+      ? [
+          'sim',
+          'expert',
+          '--config',
+          profilePath,
+          '--json',
+          ...(options.expertRateHz === undefined ? [] : ['--rate', String(options.expertRateHz)]),
+        ]
       : [
           'brain',
           '--config',

@@ -31,6 +31,7 @@ export function registerSim(program: Command): void {
       '--record <dir>',
       'record the cerebellum (and a model brain) as rosbag2 MCAP files in <dir>',
     )
+    .option('--expert-rate <hz>', 'decisions per second of the expert brain (default 2)')
     .option('--json', 'print the table as JSON')
     .action(
       async (flags: {
@@ -43,6 +44,7 @@ export function registerSim(program: Command): void {
         report: string;
         killBrainAfter?: string;
         record?: string;
+        expertRate?: string;
         json?: boolean;
       }) => {
         const tasks = flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task];
@@ -58,6 +60,7 @@ export function registerSim(program: Command): void {
             ? {}
             : { killBrainAfterS: Number(flags.killBrainAfter) }),
           ...(flags.record === undefined ? {} : { record: flags.record }),
+          ...(flags.expertRate === undefined ? {} : { expertRateHz: Number(flags.expertRate) }),
           progress: (m) => process.stderr.write(`[pons sim] ${m}\n`),
         });
         const report = writeEpisodeReport(run, flags.report);

@@ -5,8 +5,9 @@ import type { SimState, Simulator } from './simulator.js';
  * Closed-loop episodes with a chunking policy: ask for a chunk (the spec's H steps of joint
  * positions, step k due k·dt after the state it was planned from), execute it by linear
  * interpolation between steps at the physics rate (velocities fed forward from the slope),
- * and ask again when it is used up. The policy may be the scripted expert, the expert
- * through the tokenizer, or a model.
+ * and ask again when it is used up, or after `replanSeconds` (as a brain deciding at a
+ * steady rate, whose newest chunk the cerebellum switches to, time-aligned). The policy may be
+ * the scripted expert, the expert through the tokenizer, or a model.
  */
 
 export type ChunkPolicy = (state: SimState) => Float64Array;
@@ -19,11 +20,19 @@ export interface EpisodeResult {
   chunks: number;
 }
 
+export interface ChunkedEpisodeOptions {
+  /** Ask for a new chunk this long after the last one (default: when it is used up). */
+  replanSeconds?: number;
+  /** Runs before each physics tick, `tick` counted from the episode's start (record here). */
+  beforeTick?: (tick: number) => void;
+}
+
 export function runChunkedEpisode(
   sim: Simulator,
   spec: ActionSpec,
   policy: ChunkPolicy,
   budgetSeconds: number,
+  options: ChunkedEpisodeOptions = {},
 ): EpisodeResult {
   const H = spec.horizon;
   const D = spec.dimensions.length;
@@ -39,7 +48,13 @@ export function runChunkedEpisode(
     return j;
   });
   const period = sim.physicsPeriodSeconds;
-  const ticksPerChunk = Math.round((H * spec.dt) / period);
+  const ticksPerChunk = Math.min(
+    Math.round((H * spec.dt) / period),
+    Math.round((options.replanSeconds ?? Number.POSITIVE_INFINITY) / period),
+  );
+  if (!(ticksPerChunk >= 1)) {
+    throw new RangeError(`replanSeconds ${options.replanSeconds} is shorter than a physics tick`);
+  }
   const budget = Math.round(budgetSeconds / period);
   const position = new Float64Array(sim.jointNames.length);
   const velocity = new Float64Array(sim.jointNames.length);
@@ -62,6 +77,7 @@ export function runChunkedEpisode(
         position[joints[d] as number] = a + f * (b - a);
         velocity[joints[d] as number] = (b - a) / spec.dt;
       }
+      options.beforeTick?.(ticks);
       sim.applyJointTargets(position, velocity);
       sim.step();
       ticks++;

@@ -79,21 +79,23 @@ export class AlignAnythingWriter {
   async add(episode: RecordedEpisode): Promise<void> {
     const { vocabulary } = this.options;
     const prompt = promptText(vocabulary, episode.instruction);
-    const rows: Row[] = [];
-    for (const d of episode.decisions) {
-      const { bytes, ext } = await frameFile(d.frame, `${episode.file} ${episode.id}`);
-      rows.push({
-        prompt,
-        response: responseText(vocabulary, d.tokens),
-        image: { bytes, path: `${episode.id}/${String(d.step).padStart(4, '0')}.${ext}` },
-        instruction: episode.instruction,
-        episode_id: episode.id,
-        task: episode.task,
-        seed: BigInt(episode.seed),
-        step: BigInt(d.step),
-        spec_id: episode.specId,
-      });
-    }
+    // libvips encodes on its own threads: all of an episode's frames at once.
+    const rows = await Promise.all(
+      episode.decisions.map(async (d): Promise<Row> => {
+        const { bytes, ext } = await frameFile(d.frame, `${episode.file} ${episode.id}`);
+        return {
+          prompt,
+          response: responseText(vocabulary, d.tokens),
+          image: { bytes, path: `${episode.id}/${String(d.step).padStart(4, '0')}.${ext}` },
+          instruction: episode.instruction,
+          episode_id: episode.id,
+          task: episode.task,
+          seed: BigInt(episode.seed),
+          step: BigInt(d.step),
+          spec_id: episode.specId,
+        };
+      }),
+    );
     this.rows.set(episode.id, [...(this.rows.get(episode.id) ?? []), ...rows]);
   }
 

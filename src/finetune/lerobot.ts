@@ -44,6 +44,12 @@ const DATA_FILE_MB = 100;
 const VIDEO_FILE_MB = 500;
 const QUANTILES = { q01: 0.01, q10: 0.1, q50: 0.5, q90: 0.9, q99: 0.99 };
 
+interface FrameImage {
+  rgb: { width: number; height: number; data: Uint8Array };
+  /** The image file, for image columns. */
+  file: { bytes: Uint8Array; ext: string } | undefined;
+}
+
 interface EpisodeRow {
   index: number;
   task: string;
@@ -104,6 +110,8 @@ export class LeRobotWriter {
     const episodeIndex = this.episodes.length;
     const from = this.columns.index.length;
     const order = new JointOrder(this.dims);
+    // libvips decodes and encodes on its own threads: all of an episode's frames at once.
+    const images = await Promise.all(episode.frames.map((f) => this.image(f, source)));
     let decision = -1;
     let joint = -1;
     for (const [i, frame] of episode.frames.entries()) {
@@ -166,7 +174,7 @@ export class LeRobotWriter {
       this.columns.episodeIndex.push(BigInt(episodeIndex));
       this.columns.index.push(BigInt(from + i));
       this.columns.taskIndex.push(BigInt(taskIndex));
-      await this.addImage(frame, episodeIndex, i, source);
+      await this.addImage(images[i] as FrameImage, frame.frameId, episodeIndex, i, source);
     }
     this.episodes.push({
       index: episodeIndex,
@@ -176,15 +184,23 @@ export class LeRobotWriter {
     });
   }
 
+  private async image(frame: EpisodeFrame, source: string): Promise<FrameImage> {
+    const rgb = await frameRgb(frame, source);
+    return {
+      rgb,
+      file: this.options.images === 'columns' ? await frameFile(frame, source) : undefined,
+    };
+  }
+
   private async addImage(
-    frame: EpisodeFrame,
+    { rgb, file }: FrameImage,
+    frameId: string,
     episodeIndex: number,
     i: number,
     source: string,
   ): Promise<void> {
-    const rgb = await frameRgb(frame, source);
     if (!this.camera) {
-      const name = (frame.frameId || 'camera').replace(/[^A-Za-z0-9_-]/g, '_');
+      const name = (frameId || 'camera').replace(/[^A-Za-z0-9_-]/g, '_');
       this.camera = { key: `observation.images.${name}`, width: rgb.width, height: rgb.height };
       if (this.options.images === 'video') {
         const path = join(this.options.dir, LEROBOT_PATHS.video(this.camera.key));
@@ -208,8 +224,8 @@ export class LeRobotWriter {
     }
     if (this.video) {
       await this.video.write(rgb.data);
-    } else {
-      const { bytes, ext } = await frameFile(frame, source);
+    } else if (file) {
+      const { bytes, ext } = file;
       const name = `frame-${String(i).padStart(6, '0')}.${ext}`;
       this.columns.image.push({
         bytes,

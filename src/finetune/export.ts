@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type ActionSpec, InputError, JointOrder, specId } from '../contract/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { AlignAnythingWriter, type DatasetVocabulary } from './align-anything.js';
-import { type EpisodeReadSummary, readEpisodes } from './episodes.js';
+import { type EpisodeReadSummary, type RecordedEpisode, readEpisodes } from './episodes.js';
 import { type LeRobotImages, LeRobotWriter } from './lerobot.js';
 import { StatsAccumulator, statisticsFile } from './statistics.js';
 import { checkFfmpeg } from './video.js';
@@ -57,7 +57,7 @@ export interface ExportSummary {
 }
 
 interface Sink {
-  add(episode: Parameters<AlignAnythingWriter['add']>[0], chunks: Float64Array[]): Promise<void>;
+  add(episode: RecordedEpisode, chunks: Float64Array[]): Promise<void>;
   finish(): Promise<{ rows: Record<string, number>; files: string[] }>;
 }
 

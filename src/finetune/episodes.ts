@@ -1,4 +1,4 @@
-import { InputError, readFileBytes } from '../contract/index.js';
+import { InputError, type JointOrder, readFileBytes } from '../contract/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
 import {
   type CompressedImage,
@@ -275,4 +275,20 @@ function finish(
     joints,
     decisions,
   };
+}
+
+/** A joint state's positions in `order`'s joints (the spec's dimensions), or a clear error. */
+export function specJointPositions(
+  order: JointOrder,
+  sample: JointSample,
+  source: string,
+): Float64Array {
+  if (!order.take(sample.name, sample.position)) {
+    throw new InputError(
+      source,
+      'JointState name',
+      `[${sample.name.join(', ')}] lacks a joint of the spec (${order.joints.join(', ')})`,
+    );
+  }
+  return order.position;
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import { join } from 'node:path';
 import { type ActionSpec, InputError, specId } from '../contract/index.js';
 import { Recorder, type RecorderCounters } from '../record/recorder.js';
@@ -175,8 +176,11 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
           'reliable',
         );
         baseNs = endNs + GAP_NS;
-        // The episode ran without yielding; let the recorder catch up before the next one.
+        // The episode ran without yielding; let the recorder catch up before the next one, and
+        // the event loop turn: @napi-rs/canvas frees the pixel buffers of the renderer's
+        // readbacks from it (without a turn, memory grows by ~0.25 MB a frame).
         await recorder.drained();
+        await setImmediate();
         const done: CollectedEpisode = {
           id: episodeId,
           task,

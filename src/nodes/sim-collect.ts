@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { setImmediate } from 'node:timers/promises';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { type ActionSpec, InputError, specId } from '../contract/index.js';
 import { Recorder, type RecorderCounters } from '../record/recorder.js';
 import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';

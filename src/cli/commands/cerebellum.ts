@@ -3,6 +3,7 @@ import { loadActionSpec, specId } from '../../contract/index.js';
 import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
 import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
+import { describeRobot } from '../../nodes/control-setup.js';
 import { loadProfile, outputDefaults } from '../../nodes/profile.js';
 import { Recorder } from '../../record/recorder.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
@@ -59,19 +60,21 @@ export function registerCerebellum(program: Command): void {
           : {};
       const recorder = mcap === undefined ? undefined : await Recorder.open(mcap);
       const spec = loadActionSpec(profile.spec);
-      let node: CerebellumNode | undefined;
       const recording = recorder
-        ? recordCerebellum(recorder, { ...spec, id: specId(spec) }, (c) =>
-            node?.rosCommandMessage(c),
+        ? recordCerebellum(
+            recorder,
+            { ...spec, id: specId(spec) },
+            describeRobot(profile, spec).joints,
           )
         : undefined;
-      node = await CerebellumNode.start({
+      const node = await CerebellumNode.start({
         profile,
         log: stderrLog,
         link: { modelId: profile.name, software: VERSION, ...curve },
         ...(recording ?? {}),
       });
       const diagnostics = setInterval(() => {
+        recording?.onDiagnostics(node.diagnosticStatus());
         const d = node.snapshot();
         if (flags.json) emitJson('diagnostics', d as unknown as Record<string, unknown>);
         else {

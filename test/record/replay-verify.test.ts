@@ -5,12 +5,16 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { verifyReplay } from '../../src/nodes/replay-verify.js';
-import { Recorder } from '../../src/record/recorder.js';
+import type { Recorder as RecorderType } from '../../src/record/recorder.js';
 import { ROS_TYPES, stringMsg } from '../../src/ros/index.js';
 import { CLI } from '../helpers/processes.js';
 
 // `pons replay --verify` on the committed episode (test/fixtures/episodes/README.md): the
 // regression test for controller changes.
+
+// The recorder writes from a worker thread, so it comes from dist/ (npm test builds it).
+const compiled = '../../dist/record/recorder.js';
+const { Recorder } = (await import(compiled)) as { Recorder: typeof RecorderType };
 
 const EPISODE = resolve(import.meta.dirname, '../fixtures/episodes/reach-expert-cerebellum.mcap');
 const PROFILE = resolve(import.meta.dirname, '../../calibration/planar-arm/robot.yaml');

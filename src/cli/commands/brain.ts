@@ -143,6 +143,9 @@ export function registerBrain(program: Command): void {
       node.close();
       await node.idle();
       const final = node.health();
+      recording?.stop();
+      // Closed first, so the counts below are final.
+      await recorder?.close();
       if (flags.json) {
         emitJson('summary', {
           why,
@@ -151,8 +154,6 @@ export function registerBrain(program: Command): void {
           ...(recorder ? { recorded: recorder.counters } : {}),
         });
       } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
-      recording?.stop();
-      await recorder?.close();
       metrics?.close();
       bus?.close();
       await ros?.close();

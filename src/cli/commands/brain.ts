@@ -26,7 +26,7 @@ import {
   mcapSources,
   rosSources,
 } from '../../nodes/brain-sources.js';
-import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import { loadProfile, type RobotProfile, recordPath } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
 import { Recorder } from '../../record/recorder.js';
 import type { BrainRos } from '../../ros/index.js';
@@ -99,7 +99,8 @@ export function registerBrain(program: Command): void {
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => ros.now() : epochNowNs;
-      const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record);
+      const record = flags.record ?? profile.brain.record;
+      const recorder = record === undefined ? undefined : await Recorder.open(recordPath(record));
       const recording = recorder ? recordBrain(recorder, sources, b) : undefined;
       const node = new BrainNode({
         profile,

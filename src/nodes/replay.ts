@@ -1,7 +1,7 @@
 import { type ActionSpec, specId, specJson } from '../contract/index.js';
 import { type LinkLog, LinkServer } from '../link/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
-import { nsFromStamp, ROS_TYPES, RosRepublisher } from '../ros/index.js';
+import { COMMAND_TYPES, nsFromStamp, RosRepublisher } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
 import { untilDue } from './pacing.js';
 
@@ -99,14 +99,6 @@ export async function replayTokens(options: ReplayOptions): Promise<ReplayResult
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }
-
-/** The command types a cerebellum publishes (recorded on their own topics). */
-const COMMAND_TYPES: ReadonlySet<string> = new Set([
-  ROS_TYPES.jointTrajectory,
-  ROS_TYPES.float64MultiArray,
-  ROS_TYPES.twist,
-  ROS_TYPES.twistStamped,
-]);
 
 /**
  * `pons replay --to-ros`: the recorded commands published again on ROS 2, byte for byte, on

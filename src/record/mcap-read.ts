@@ -29,10 +29,14 @@ export interface McapReadReport {
   byTopic: Record<string, number>;
   /** Channels skipped, with why. */
   skipped: Record<string, string>;
+  /** Messages on the skipped channels, per topic (counted, not decoded). */
+  skippedMessages: Record<string, number>;
   /** Messages that did not decode against their schema. */
   undecodable: number;
   /** Why reading stopped before the file's end (truncated, corrupt); absent for a whole file. */
   stopped?: string;
+  /** Where it stopped: the byte offset of the first record not read, and the bytes from there. */
+  stoppedAt?: { offset: number; unreadBytes: number };
 }
 
 interface Decoder {
@@ -58,6 +62,7 @@ export function* readRos2Mcap(
   });
   const schemas = new Map<number, { name: string; encoding: string; text: string }>();
   const decoders = new Map<number, Decoder | null>();
+  const channelTopics = new Map<number, string>();
   reader.append(bytes);
   for (;;) {
     let record: TypedMcapRecord | undefined;
@@ -65,11 +70,13 @@ export function* readRos2Mcap(
       record = reader.nextRecord();
     } catch (err) {
       report.stopped = `${source}: corrupt after ${report.messages} messages: ${(err as Error).message}`;
+      report.stoppedAt = stoppedAt(bytes, reader);
       return report;
     }
     if (record === undefined) {
       if (!reader.done()) {
         report.stopped = `${source}: truncated after ${report.messages} messages (${reader.bytesRemaining()} bytes of an unfinished record)`;
+        report.stoppedAt = stoppedAt(bytes, reader);
       }
       return report;
     }
@@ -80,10 +87,15 @@ export function* readRos2Mcap(
         text: new TextDecoder().decode(record.data),
       });
     } else if (record.type === 'Channel') {
+      channelTopics.set(record.id, record.topic);
       decoders.set(record.id, channelDecoder(record, schemas.get(record.schemaId), report));
     } else if (record.type === 'Message') {
       const decoder = decoders.get(record.channelId);
-      if (!decoder) continue;
+      if (!decoder) {
+        const topic = channelTopics.get(record.channelId) ?? `channel ${record.channelId}`;
+        report.skippedMessages[topic] = (report.skippedMessages[topic] ?? 0) + 1;
+        continue;
+      }
       let message: unknown;
       try {
         message = decoder.reader.readMessage(record.data);
@@ -106,7 +118,13 @@ export function* readRos2Mcap(
 }
 
 export function newReport(): McapReadReport {
-  return { messages: 0, byTopic: {}, skipped: {}, undecodable: 0 };
+  return { messages: 0, byTopic: {}, skipped: {}, skippedMessages: {}, undecodable: 0 };
+}
+
+/** The reader keeps the bytes it has not parsed; the record it could not read starts there. */
+function stoppedAt(bytes: Uint8Array, reader: McapStreamReader): McapReadReport['stoppedAt'] {
+  const unreadBytes = reader.bytesRemaining();
+  return { offset: bytes.byteLength - unreadBytes, unreadBytes };
 }
 
 function channelDecoder(

@@ -16,8 +16,11 @@ export function inspectText(r: InspectReport): string[] {
       r.damage.last_read_ns === null
         ? ''
         : `, after the message logged at ${isoTime(r.damage.last_read_ns)}`;
+    const { kind, offset, unread_bytes } = r.damage;
     out.push(
-      `  read up to byte ${r.damage.offset} of ${r.bytes}: ${r.damage.unread_bytes} bytes lost${at}`,
+      kind === 'truncated'
+        ? `  read up to byte ${offset} of ${r.bytes}: ${unread_bytes} bytes lost${at}`
+        : `  a damaged record ending at byte ${offset} of ${r.bytes}: it and ${unread_bytes} bytes after it lost${at}`,
       `  ${r.damage.reason}`,
     );
   }
@@ -62,7 +65,10 @@ export function inspectText(r: InspectReport): string[] {
     out.push(`not decoded: ${u.topic}, ${u.messages} messages: ${u.reason}`);
   for (const t of r.action_tokens) out.push('', ...tokensText(t));
   for (const c of r.commands) {
-    out.push('', `commands on ${c.topic} (${c.type}): ${c.messages} at ${c.rate_hz ?? '-'} Hz`);
+    out.push(
+      '',
+      `commands on ${c.topic} (${c.type}): ${c.messages} at ${c.rate_hz?.toFixed(2) ?? '-'} Hz`,
+    );
     const v = c.versus_state;
     if (!v) continue;
     out.push(

@@ -45,8 +45,10 @@ export interface InspectReport {
   undecodable: number;
   damage?: {
     reason: string;
-    /** Byte offset of the first record not read, and the bytes from there to the end. */
+    /** Truncated: where the unfinished record starts; corrupt: where the bad record ends. */
+    kind: 'truncated' | 'corrupt';
     offset: number;
+    /** Bytes from `offset` to the end of the file. */
     unread_bytes: number;
     /** Log time of the last message read (what follows it is lost). */
     last_read_ns: bigint | null;
@@ -160,6 +162,7 @@ export function inspectRecording(options: InspectOptions): {
       : {
           damage: {
             reason: read.stopped,
+            kind: read.stoppedAt?.kind ?? 'corrupt',
             offset: read.stoppedAt?.offset ?? 0,
             unread_bytes: read.stoppedAt?.unreadBytes ?? 0,
             last_read_ns: lastNs,

@@ -35,8 +35,12 @@ export interface McapReadReport {
   undecodable: number;
   /** Why reading stopped before the file's end (truncated, corrupt); absent for a whole file. */
   stopped?: string;
-  /** Where it stopped: the byte offset of the first record not read, and the bytes from there. */
-  stoppedAt?: { offset: number; unreadBytes: number };
+  /**
+   * Where it stopped, in bytes: truncated, `offset` is where the unfinished record starts;
+   * corrupt, where the record that failed to read ends (it is lost too). `unreadBytes`: from
+   * `offset` to the end of the file.
+   */
+  stoppedAt?: { kind: 'truncated' | 'corrupt'; offset: number; unreadBytes: number };
 }
 
 interface Decoder {
@@ -70,13 +74,13 @@ export function* readRos2Mcap(
       record = reader.nextRecord();
     } catch (err) {
       report.stopped = `${source}: corrupt after ${report.messages} messages: ${(err as Error).message}`;
-      report.stoppedAt = stoppedAt(bytes, reader);
+      report.stoppedAt = stoppedAt('corrupt', bytes, reader);
       return report;
     }
     if (record === undefined) {
       if (!reader.done()) {
         report.stopped = `${source}: truncated after ${report.messages} messages (${reader.bytesRemaining()} bytes of an unfinished record)`;
-        report.stoppedAt = stoppedAt(bytes, reader);
+        report.stoppedAt = stoppedAt('truncated', bytes, reader);
       }
       return report;
     }
@@ -121,10 +125,14 @@ export function newReport(): McapReadReport {
   return { messages: 0, byTopic: {}, skipped: {}, skippedMessages: {}, undecodable: 0 };
 }
 
-/** The reader keeps the bytes it has not parsed; the record it could not read starts there. */
-function stoppedAt(bytes: Uint8Array, reader: McapStreamReader): McapReadReport['stoppedAt'] {
+/** The reader keeps the bytes it has not parsed (after a failed record, when it throws). */
+function stoppedAt(
+  kind: 'truncated' | 'corrupt',
+  bytes: Uint8Array,
+  reader: McapStreamReader,
+): McapReadReport['stoppedAt'] {
   const unreadBytes = reader.bytesRemaining();
-  return { offset: bytes.byteLength - unreadBytes, unreadBytes };
+  return { kind, offset: bytes.byteLength - unreadBytes, unreadBytes };
 }
 
 function channelDecoder(

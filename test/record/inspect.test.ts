@@ -179,12 +179,27 @@ describe('pons inspect: statistics', () => {
     expect(report.messages).toBeGreaterThan(50);
     expect(report.messages).toBeLessThan(whole.messages);
     expect(report.damage?.reason).toMatch(/^cut\.mcap: truncated after \d+ messages/);
+    expect(report.damage?.kind).toBe('truncated');
     expect(report.damage?.offset).toBeGreaterThan(0);
     expect((report.damage?.offset ?? 0) + (report.damage?.unread_bytes ?? 0)).toBe(cut.length);
     // What was read is the start of the recording, and the last message read bounds it.
     expect(report.damage?.last_read_ns).toBe(report.end_ns);
     expect((report.end_ns ?? 0n) < (whole.end_ns ?? 0n)).toBe(true);
     expect(anythingRead(report)).toBe(true);
+  });
+
+  it('stops at a damaged chunk, past the damage, keeping everything before it', () => {
+    const damaged = Uint8Array.from(bytes);
+    const at = Math.floor(damaged.length / 2);
+    damaged[at] = (damaged[at] as number) ^ 0xff;
+    const { report } = inspect(damaged, 'bad.mcap');
+    const whole = inspect(bytes).report;
+    expect(report.damage?.kind).toBe('corrupt');
+    expect(report.damage?.reason).toMatch(/^bad\.mcap: corrupt after \d+ messages: .*CRC/);
+    // The failed chunk is consumed before its CRC is checked: the offset is past the damage.
+    expect(report.damage?.offset).toBeGreaterThan(at);
+    expect(report.messages).toBeGreaterThan(50);
+    expect(report.messages).toBeLessThan(whole.messages);
   });
 
   it('reads nothing from a file cut inside its first record, and says so', () => {

@@ -95,27 +95,23 @@ export function inspectRecording(options: InspectOptions): {
   const read = newReport();
   let lastNs: bigint | null = null;
   for (const m of readRos2Mcap(bytes, file, read)) {
-    let stats = topics.get(m.topic);
-    if (!stats) {
-      stats = new TopicStats(m.topic, m.type);
-      topics.set(m.topic, stats);
-    }
-    stats.add(m.logTimeNs, m.data.byteLength);
+    entry(topics, m.topic, () => new TopicStats(m.topic, m.type)).add(
+      m.logTimeNs,
+      m.data.byteLength,
+    );
     lastNs = m.logTimeNs;
     if (m.type === PONS_TYPES.actionTokens) {
-      let t = tokens.get(m.topic);
-      if (!t) {
-        t = new ActionTokenStats(m.topic, specs, expected);
-        tokens.set(m.topic, t);
-      }
-      t.add(m.message, m.logTimeNs);
+      entry(tokens, m.topic, () => new ActionTokenStats(m.topic, specs, expected)).add(
+        m.message,
+        m.logTimeNs,
+      );
     } else if (COMMAND_TYPES.has(m.type) || m.type === ROS_TYPES.jointState) {
-      let j = joints.get(m.topic);
-      if (!j) {
-        j = new JointSamples(m.topic, m.type === ROS_TYPES.jointState ? 'state' : 'command');
-        joints.set(m.topic, j);
-      }
-      j.add(m.type, m.message, m.logTimeNs);
+      const kind = m.type === ROS_TYPES.jointState ? 'state' : 'command';
+      entry(joints, m.topic, () => new JointSamples(m.topic, kind)).add(
+        m.type,
+        m.message,
+        m.logTimeNs,
+      );
     }
   }
 
@@ -186,6 +182,16 @@ export function inspectRecording(options: InspectOptions): {
 /** Whether the file held anything at all that could be read (the exit status of inspect). */
 export function anythingRead(report: InspectReport): boolean {
   return report.messages + report.undecodable + report.undecoded.length > 0 || report.complete;
+}
+
+/** The map's value for `key`, made and added the first time. */
+function entry<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);

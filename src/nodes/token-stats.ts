@@ -276,8 +276,12 @@ function bump<K>(map: Map<K, number>, key: K): void {
 
 function keyRange(map: Map<number, number>): { min: number; max: number } {
   if (map.size === 0) return { min: 0, max: 0 };
-  const keys = [...map.keys()];
-  return { min: Math.min(...keys), max: Math.max(...keys) };
+  let [min, max] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  for (const key of map.keys()) {
+    min = Math.min(min, key);
+    max = Math.max(max, key);
+  }
+  return { min, max };
 }
 
 function sortedHistogram(map: Map<number, number>): Record<string, number> {

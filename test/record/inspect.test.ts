@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapWriter } from '@mcap/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +256,28 @@ describe('pons inspect: statistics', () => {
       messageEncoding: 'cdr',
       metadata: new Map(),
     });
+    // A type named ActionTokens whose schema is not pons's: decoded, but not a decision.
+    const foreign = await writer.registerSchema({
+      name: 'pons_msgs/msg/ActionTokens',
+      encoding: 'ros2msg',
+      data: new TextEncoder().encode('string spec_id\nuint32 seq'),
+    });
+    const foreignChannel = await writer.registerChannel({
+      schemaId: foreign,
+      topic: '/other/action_tokens',
+      messageEncoding: 'cdr',
+      metadata: new Map(),
+    });
+    await writer.addMessage({
+      channelId: foreignChannel,
+      sequence: 9,
+      logTime: T0,
+      publishTime: T0,
+      data: new MessageWriter(parse('string spec_id\nuint32 seq', { ros2: true })).writeMessage({
+        spec_id: 'x',
+        seq: 1,
+      }),
+    });
     for (let k = 0; k < 3; k++) {
       const t = T0 + BigInt(k) * 1_000_000n;
       await writer.addMessage({
@@ -276,7 +300,16 @@ describe('pons inspect: statistics', () => {
     expect(report.undecoded).toEqual([
       { topic: '/json', reason: 'message encoding "json" (pons reads cdr)', messages: 3 },
     ]);
-    expect(report.topics.map((t) => [t.topic, t.messages])).toEqual([['/estop', 3]]);
+    expect(report.topics.map((t) => [t.topic, t.messages])).toEqual([
+      ['/other/action_tokens', 1],
+      ['/estop', 3],
+    ]);
+    expect(report.action_tokens[0]).toMatchObject({
+      topic: '/other/action_tokens',
+      packets: 0,
+      invalid: 1,
+      first_invalid: '/other/action_tokens: seq: must be a uint64, got number',
+    });
     expect(report.complete).toBe(true);
   });
 });

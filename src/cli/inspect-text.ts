@@ -112,6 +112,7 @@ function tokensText(t: ActionTokensSummary): string[] {
   };
   row('decision (emit − stamp)', t.latency_ms.decision);
   row('logged − stamp', t.latency_ms.log);
+  row('logged − emit', t.latency_ms.log_after_emit);
   for (const [stage, d] of Object.entries(t.timing_ms)) row(`stage ${stage}`, d);
   out.push(...indent(textTable(rows, [0])));
   for (const s of t.tokens) out.push(...specTokensText(s));

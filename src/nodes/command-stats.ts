@@ -1,18 +1,18 @@
 import { round } from '../bench/percentiles.js';
-import { ROS_TYPES } from '../ros/index.js';
+import { InputError } from '../contract/index.js';
+import { commandValues, ROS_TYPES, readJointState, shortTypeName } from '../ros/index.js';
 
 /**
  * Commands against the measured joint state, for `pons inspect`: each joint command
- * (std_msgs/Float64MultiArray positions, or a JointTrajectory's first point) is paired with
- * the last sensor_msgs/JointState logged at or before it, and the difference per joint is
- * summarised. Pairing is by log time (the recorder's one clock); joints are matched by name
- * where the command names them (JointTrajectory), else by position in the message. The
- * difference includes the tracking lag: a command leads the state that follows it.
+ * (std_msgs/Float64MultiArray positions, or a JointTrajectory's first point, read by
+ * src/ros's commandValues) is paired with the last sensor_msgs/JointState logged at or before
+ * it, and the difference per joint is summarised. Pairing is by log time (the recorder's one
+ * clock); a command's values are in the robot's joint order, which the state's names give.
+ * The difference includes the tracking lag: a command leads the state that follows it.
  */
 
 export interface JointTracking {
   name: string;
-  samples: number;
   mean_abs: number;
   rms: number;
   max_abs: number;
@@ -23,13 +23,10 @@ export interface CommandTracking {
   state_topic: string;
   /** Commands with a state logged before them. */
   paired: number;
+  /** Commands or states that could not be read (a wrong joint count, a NaN), counted. */
+  unreadable: number;
+  first_unreadable?: string;
   joints: JointTracking[];
-}
-
-interface Sample {
-  t: bigint;
-  names: readonly string[] | undefined;
-  position: ArrayLike<number>;
 }
 
 /** One joint's command and measured series, [seconds after the start, value]. */
@@ -39,8 +36,18 @@ export interface JointSeries {
   state: [number, number][];
 }
 
-export class JointSamples {
-  private readonly samples: Sample[] = [];
+interface Logged {
+  t: bigint;
+  type: string;
+  message: unknown;
+}
+
+/** Twists drive a base: nothing to compare with joint states. */
+const JOINT_COMMANDS = [ROS_TYPES.float64MultiArray, ROS_TYPES.jointTrajectory].map(shortTypeName);
+
+/** The messages of one command or JointState topic, kept for pairing once all are read. */
+export class JointMessages {
+  private readonly messages: Logged[] = [];
 
   constructor(
     readonly topic: string,
@@ -48,41 +55,24 @@ export class JointSamples {
   ) {}
 
   get count(): number {
-    return this.samples.length;
+    return this.messages.length;
   }
 
-  /** Takes a decoded message of a joint type; anything else (a Twist) is ignored. */
+  /** `type`: a command type (COMMAND_TYPES) or JointState. */
   add(type: string, message: unknown, logTimeNs: bigint): void {
-    const sample = jointSample(type, message);
-    if (sample) this.samples.push({ t: logTimeNs, ...sample });
+    if (this.kind === 'state' || JOINT_COMMANDS.includes(shortTypeName(type))) {
+      this.messages.push({ t: logTimeNs, type, message });
+    }
   }
 
-  sorted(): readonly Sample[] {
-    return this.samples.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+  sorted(): readonly Logged[] {
+    return this.messages.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
   }
 }
 
-function jointSample(type: string, message: unknown): Omit<Sample, 't'> | undefined {
-  const m = message as Record<string, unknown>;
-  if (type === ROS_TYPES.float64MultiArray && m.data instanceof Float64Array) {
-    return { names: undefined, position: m.data };
-  }
-  if (
-    type === ROS_TYPES.jointTrajectory &&
-    Array.isArray(m.points) &&
-    Array.isArray(m.joint_names)
-  ) {
-    const position = (m.points[0] as { positions?: unknown } | undefined)?.positions;
-    if (position instanceof Float64Array) return { names: m.joint_names as string[], position };
-  }
-  if (
-    type === ROS_TYPES.jointState &&
-    Array.isArray(m.name) &&
-    m.position instanceof Float64Array
-  ) {
-    return { names: m.name as string[], position: m.position };
-  }
-  return undefined;
+interface Sample {
+  t: bigint;
+  position: Float64Array;
 }
 
 /**
@@ -90,68 +80,85 @@ function jointSample(type: string, message: unknown): Omit<Sample, 't'> | undefi
  * seconds count from; the series keep at most `maxPoints` points each (evenly strided).
  */
 export function trackCommands(
-  commands: JointSamples,
-  states: JointSamples,
+  commands: JointMessages,
+  states: JointMessages,
   startNs: bigint,
   maxPoints = 2000,
 ): { tracking: CommandTracking; series: JointSeries[] } | undefined {
-  const cmd = commands.sorted();
-  const st = states.sorted();
-  const first = st[0];
-  if (cmd.length === 0 || !first) return undefined;
-  const names = first.names?.length === first.position.length ? first.names : undefined;
-  const width = first.position.length;
-  const jointName = (j: number) => names?.[j] ?? `joint ${j}`;
-  const sums = Array.from({ length: width }, () => ({ n: 0, abs: 0, sq: 0, max: 0 }));
+  let unreadable = 0;
+  let firstUnreadable: string | undefined;
+  const read = <T>(f: () => T): T[] => {
+    try {
+      return [f()];
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      unreadable++;
+      firstUnreadable ??= err.message;
+      return [];
+    }
+  };
+  let names: string[] | undefined;
+  const measured: Sample[] = states.sorted().flatMap((s) =>
+    read(() => {
+      const state = readJointState(s.message as Parameters<typeof readJointState>[0], states.topic);
+      names ??= state.name;
+      if (state.name.join() !== names.join()) {
+        throw new InputError(
+          states.topic,
+          'name',
+          `is [${state.name}], the first state [${names}]`,
+        );
+      }
+      return { t: s.t, position: state.position };
+    }),
+  );
+  if (names === undefined || commands.count === 0) return undefined;
+  const joints = names;
+  const commanded: Sample[] = commands.sorted().flatMap((c) =>
+    read(() => ({
+      t: c.t,
+      position: commandValues(c.type, c.message, joints, commands.topic).position,
+    })),
+  );
+  const sums = joints.map(() => ({ abs: 0, sq: 0, max: 0 }));
   let paired = 0;
   let s = -1;
-  for (const c of cmd) {
-    while (s + 1 < st.length && (st[s + 1] as Sample).t <= c.t) s++;
+  for (const c of commanded) {
+    while (s + 1 < measured.length && (measured[s + 1] as Sample).t <= c.t) s++;
     if (s < 0) continue;
-    const state = st[s] as Sample;
+    const state = (measured[s] as Sample).position;
     paired++;
-    for (let j = 0; j < width; j++) {
-      const command = jointValue(c, jointName(j), j);
-      const measured = jointValue(state, jointName(j), j);
-      if (command === undefined || measured === undefined) continue;
-      const e = Math.abs(command - measured);
-      const sum = sums[j] as (typeof sums)[number];
-      sum.n++;
+    sums.forEach((sum, j) => {
+      const e = Math.abs((c.position[j] as number) - (state[j] as number));
       sum.abs += e;
       sum.sq += e * e;
       sum.max = Math.max(sum.max, e);
-    }
+    });
   }
   const points = (samples: readonly Sample[], j: number) =>
-    stride(samples, maxPoints).flatMap((p) => {
-      const v = jointValue(p, jointName(j), j);
-      return v === undefined ? [] : [[Number(p.t - startNs) / 1e9, v] as [number, number]];
-    });
-  const series = sums.map((_, j) => ({
-    name: jointName(j),
-    command: points(cmd, j),
-    state: points(st, j),
-  }));
+    stride(samples, maxPoints).map(
+      (p) => [Number(p.t - startNs) / 1e9, p.position[j] as number] as [number, number],
+    );
   return {
     tracking: {
       command_topic: commands.topic,
       state_topic: states.topic,
       paired,
+      unreadable,
+      ...(firstUnreadable === undefined ? {} : { first_unreadable: firstUnreadable }),
       joints: sums.map((sum, j) => ({
-        name: jointName(j),
-        samples: sum.n,
-        mean_abs: round(sum.n ? sum.abs / sum.n : 0, 6),
-        rms: round(sum.n ? Math.sqrt(sum.sq / sum.n) : 0, 6),
+        name: joints[j] as string,
+        mean_abs: round(paired ? sum.abs / paired : 0, 6),
+        rms: round(paired ? Math.sqrt(sum.sq / paired) : 0, 6),
         max_abs: round(sum.max, 6),
       })),
     },
-    series,
+    series: joints.map((name, j) => ({
+      name,
+      command: points(commanded, j),
+      state: points(measured, j),
+    })),
   };
-}
-
-/** Joint `name` of a sample: by name where it names its joints, else its j-th value. */
-function jointValue(sample: Sample, name: string, j: number): number | undefined {
-  return sample.position[sample.names?.length ? sample.names.indexOf(name) : j];
 }
 
 function stride<T>(items: readonly T[], max: number): readonly T[] {

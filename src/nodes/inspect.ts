@@ -5,7 +5,7 @@ import { newReport, readRos2Mcap } from '../record/mcap-read.js';
 import { COMMAND_TYPES, PONS_TYPES, ROS_TYPES } from '../ros/index.js';
 import {
   type CommandTracking,
-  JointSamples,
+  JointMessages,
   type JointSeries,
   trackCommands,
 } from './command-stats.js';
@@ -91,7 +91,7 @@ export function inspectRecording(options: InspectOptions): {
   const expected = specs.keys().next().value;
   const topics = new Map<string, TopicStats>();
   const tokens = new Map<string, ActionTokenStats>();
-  const joints = new Map<string, JointSamples>();
+  const joints = new Map<string, JointMessages>();
   const read = newReport();
   let lastNs: bigint | null = null;
   for (const m of readRos2Mcap(bytes, file, read)) {
@@ -105,9 +105,9 @@ export function inspectRecording(options: InspectOptions): {
         m.message,
         m.logTimeNs,
       );
-    } else if (COMMAND_TYPES.has(m.type) || m.type === ROS_TYPES.jointState) {
+    } else if (isCommand(m.type) || m.type === ROS_TYPES.jointState) {
       const kind = m.type === ROS_TYPES.jointState ? 'state' : 'command';
-      entry(joints, m.topic, () => new JointSamples(m.topic, kind)).add(
+      entry(joints, m.topic, () => new JointMessages(m.topic, kind)).add(
         m.type,
         m.message,
         m.logTimeNs,
@@ -133,7 +133,7 @@ export function inspectRecording(options: InspectOptions): {
     joints: [],
   };
   const commands = summaries
-    .filter((s) => COMMAND_TYPES.has(s.type))
+    .filter((s) => isCommand(s.type))
     .map((s) => {
       const samples = joints.get(s.topic);
       const tracked = samples && state ? trackCommands(samples, state, start) : undefined;
@@ -183,6 +183,9 @@ export function inspectRecording(options: InspectOptions): {
 export function anythingRead(report: InspectReport): boolean {
   return report.messages + report.undecodable + report.undecoded.length > 0 || report.complete;
 }
+
+/** A file's type names are its own: `pkg/msg/Type` or not, never thrown at. */
+const isCommand = (type: string) => COMMAND_TYPES.includes(type.replace('/msg/', '/'));
 
 /** The map's value for `key`, made and added the first time. */
 function entry<V>(map: Map<string, V>, key: string, make: () => V): V {

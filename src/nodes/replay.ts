@@ -1,7 +1,7 @@
 import { type ActionSpec, specId, specJson } from '../contract/index.js';
 import { type LinkLog, LinkServer } from '../link/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
-import { COMMAND_TYPES, nsFromStamp, RosRepublisher } from '../ros/index.js';
+import { COMMAND_TYPES, nsFromStamp, RosRepublisher, shortTypeName } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
 import { untilDue } from './pacing.js';
 
@@ -114,7 +114,7 @@ export async function replayCommandsToRos(options: {
   const ros = await RosRepublisher.open('pons_replay');
   const read = newReport();
   const commands = [...readRos2Mcap(options.bytes, options.file, read)].filter((m) =>
-    COMMAND_TYPES.has(m.type),
+    COMMAND_TYPES.includes(shortTypeName(m.type)),
   );
   if (read.stopped) options.log.warn(read.stopped);
   const started = performance.now();

@@ -56,7 +56,16 @@ export interface ActionTokensSummary {
   /** Packets whose spec id is not the expected one (the profile's), when one is expected. */
   other_spec?: { expected: string; packets: number };
   seq: { lost: number; gaps: number; restarts: number; out_of_order: number };
-  latency_ms: { decision: Distribution | null; log: Distribution | null };
+  /**
+   * decision: emit − observation stamp; log: log time − observation stamp; log_after_emit: log
+   * time − emit (the link, in a cerebellum's recording; 0 in a brain's; negative when the two
+   * processes' clocks disagree).
+   */
+  latency_ms: {
+    decision: Distribution | null;
+    log: Distribution | null;
+    log_after_emit: Distribution | null;
+  };
   timing_ms: Record<string, Distribution | null>;
   tokens: SpecTokens[];
 }
@@ -71,6 +80,7 @@ interface Latency {
   logTimeNs: bigint;
   decisionMs: number;
   logMs: number;
+  afterEmitMs: number;
 }
 
 interface KnownSpec {
@@ -201,6 +211,7 @@ export class ActionTokenStats {
       logTimeNs,
       decisionMs: Number(t.emit_stamp_ns - t.obs_stamp_ns) / 1e6,
       logMs: Number(logTimeNs - t.obs_stamp_ns) / 1e6,
+      afterEmitMs: Number(logTimeNs - t.emit_stamp_ns) / 1e6,
     });
     for (const [stage, ms] of Object.entries(t.timings_ms)) {
       const samples = this.timings.get(stage) ?? [];
@@ -237,6 +248,7 @@ export class ActionTokenStats {
       latency_ms: {
         decision: distribution(this.latencies.map((l) => l.decisionMs)),
         log: distribution(this.latencies.map((l) => l.logMs)),
+        log_after_emit: distribution(this.latencies.map((l) => l.afterEmitMs)),
       },
       timing_ms: timing,
       tokens: [...this.bySpec.values()].map((c) => c.summary()),

@@ -28,14 +28,6 @@ export const ROS_TYPES = {
   clock: 'rosgraph_msgs/msg/Clock',
 } as const;
 
-/** The command types a cerebellum publishes (and records, on their own topics). */
-export const COMMAND_TYPES: ReadonlySet<string> = new Set([
-  ROS_TYPES.jointTrajectory,
-  ROS_TYPES.float64MultiArray,
-  ROS_TYPES.twist,
-  ROS_TYPES.twistStamped,
-]);
-
 // ---- message shapes ---------------------------------------------------------------------------
 
 export interface HeaderMsg {

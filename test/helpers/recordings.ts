@@ -1,4 +1,4 @@
-import { Recorder } from '../../src/record/recorder.js';
+import type { Recorder as RecorderType } from '../../src/record/recorder.js';
 import {
   actionTokensMsg,
   float64MultiArrayMsg,
@@ -9,6 +9,11 @@ import {
 } from '../../src/ros/index.js';
 import { tokenizerFor } from '../../src/tokenizer/index.js';
 import { planarArmIdentity } from './link-fixtures.js';
+
+// The recorder writes from a worker thread, so it comes from dist/ (npm test builds it).
+const compiled = '../../dist/record/recorder.js';
+const { Recorder } = (await import(compiled)) as { Recorder: typeof RecorderType };
+type Recorder = RecorderType;
 
 /**
  * A recording with known statistics, written by the real Recorder: what `pons inspect` must

@@ -93,6 +93,7 @@ describe('pons inspect: statistics', () => {
     const n = EXPECTED.decisions + 3;
     expect(tokens?.latency_ms.decision).toEqual({ count: n, p50: 40, p90: 40, p99: 40, max: 40 });
     expect(tokens?.latency_ms.log).toEqual({ count: n, p50: 55, p90: 55, p99: 55, max: 55 });
+    expect(tokens?.latency_ms.log_after_emit).toMatchObject({ p50: 15, max: 15 });
     expect(tokens?.timing_ms.preprocess).toMatchObject({ p50: 5, max: 5 });
     // decode: 30…42 ms over the 13 decisions, then 30 three times.
     expect(tokens?.timing_ms.decode).toEqual({ count: n, p50: 34, p90: 41, p99: 42, max: 42 });
@@ -158,13 +159,17 @@ describe('pons inspect: statistics', () => {
       type: ROS_TYPES.float64MultiArray,
       messages: 300,
       rate_hz: 100,
-      versus_state: { command_topic: '/pons/commands', state_topic: '/joint_states', paired: 300 },
+      versus_state: {
+        command_topic: '/pons/commands',
+        state_topic: '/joint_states',
+        paired: 300,
+        unreadable: 0,
+      },
     });
     const joints = commands?.versus_state?.joints ?? [];
     expect(joints.map((j) => j.name)).toEqual(JOINTS);
     joints.forEach((j, i) => {
       const offset = Math.abs(OFFSETS[i] as number);
-      expect(j.samples).toBe(300);
       expect(j.mean_abs).toBeCloseTo(offset, 6);
       expect(j.rms).toBeCloseTo(offset, 6);
       expect(j.max_abs).toBeCloseTo(offset, 6);
@@ -341,5 +346,50 @@ describe('pons inspect --plot', () => {
       .raw()
       .toBuffer({ resolveWithObject: true });
     expect(data.some((v) => v < 200)).toBe(true);
+  });
+});
+
+describe('pons inspect on the committed episode (a real cerebellum recording)', () => {
+  const EPISODE = join(import.meta.dirname, '../fixtures/episodes/reach-expert-cerebellum.mcap');
+
+  it('finds its decisions, commands, measured states and the topics it has no special view of', () => {
+    const { report } = inspect(readFileSync(EPISODE), 'episode.mcap');
+    expect(report.complete).toBe(true);
+    expect(report.undecoded).toEqual([]);
+    const topic = (name: string) => report.topics.find((t) => t.topic === name);
+    const [tokens] = report.action_tokens;
+    // Every accepted packet was recorded with its decoded chunk.
+    expect(topic('/pons/action_chunks')?.messages).toBe(tokens?.packets);
+    expect(tokens).toMatchObject({
+      invalid: 0,
+      spec_ids: { [specId]: tokens?.packets },
+      model_ids: { 'scripted-expert': tokens?.packets },
+      other_spec: { packets: 0 },
+      seq: { lost: 0, restarts: 0, out_of_order: 0 },
+    });
+    const [spec] = tokens?.tokens ?? [];
+    expect(spec).toMatchObject({ known: true, refused: 0 });
+    if (!spec?.known) throw new Error('the episode spec was not decoded');
+    spec.dimensions.forEach((d) => {
+      const total = Object.values(d.histogram).reduce((a, b) => a + b, 0);
+      expect(total).toBe((tokens?.packets ?? 0) * actionSpec.horizon);
+      expect(d.bins.distinct).toBe(Object.keys(d.histogram).length);
+    });
+    // The measured joint states the cerebellum recorded are the state its commands are held against.
+    const [commands] = report.commands;
+    expect(commands?.topic).toBe('/pons/commands');
+    const tracking = commands?.versus_state;
+    expect(tracking).toMatchObject({ state_topic: '/joint_states', unreadable: 0 });
+    expect(tracking?.paired).toBeGreaterThan(0);
+    expect(tracking?.paired).toBeLessThanOrEqual(commands?.messages ?? 0);
+    expect(tracking?.joints.map((j) => j.name)).toEqual(JOINTS);
+    for (const j of tracking?.joints ?? []) {
+      expect(j.mean_abs).toBeGreaterThan(0);
+      expect(j.mean_abs).toBeLessThanOrEqual(j.rms);
+      expect(j.rms).toBeLessThanOrEqual(j.max_abs);
+    }
+    // Topics with nothing special still get counts and rates.
+    expect(topic('/diagnostics')?.messages).toBeGreaterThan(0);
+    expect(topic('/pons/control/inputs')?.type).toBe('pons_msgs/msg/ControlInput');
   });
 });

@@ -38,11 +38,8 @@ export async function runRecorderBench(options: {
 }): Promise<RecorderBenchResult> {
   const spec = loadActionSpec(options.profile.spec);
   const recorder = await Recorder.open(options.file);
-  const cerebellumRecording = recordCerebellum(
-    recorder,
-    { ...spec, id: specId(spec) },
-    () => undefined,
-  );
+  const joints = spec.dimensions.map((d) => d.name);
+  const cerebellumRecording = recordCerebellum(recorder, { ...spec, id: specId(spec) }, joints);
   // Noise: the worst case for the chunk compressor (a camera's frames compress better).
   let x = 2463534242;
   const pixels = new Uint8Array(640 * 480 * 3).map(() => {
@@ -51,7 +48,6 @@ export async function runRecorderBench(options: {
     x ^= x << 5;
     return x & 0xff;
   });
-  const joints = spec.dimensions.map((d) => d.name);
   let startedAt = 0;
   const start = () => {
     startedAt = performance.now();

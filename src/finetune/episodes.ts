@@ -7,10 +7,10 @@ import {
   type EpisodeEventMsg,
   type ImageIn,
   type JointStateIn,
-  nsFromStamp,
   PONS_TYPES,
   type RawImage,
   ROS_TYPES,
+  readActionTokensMsg,
   readCompressedImage,
   readImage,
   readJointState,
@@ -163,16 +163,11 @@ export function* readEpisodes(
       } else if (!open) {
         // Outside an episode (before the first, between two): not part of any.
       } else if (m.type === PONS_TYPES.actionTokens) {
-        const msg = m.message as {
-          header: { stamp: { sec: number; nanosec: number } };
-          spec_id: string;
-          seq: bigint;
-          tokens: ArrayLike<number>;
-        };
+        const msg = readActionTokensMsg(m.message, `${file} ${m.topic}`);
         open.tokens.push({
-          stampNs: nsFromStamp(msg.header.stamp, m.topic, 'header.stamp'),
+          stampNs: msg.obs_stamp_ns,
           seq: msg.seq,
-          tokens: Uint32Array.from(msg.tokens),
+          tokens: msg.tokens,
           specId: msg.spec_id,
         });
       } else if (IMAGE_TYPES.includes(m.type)) {

@@ -62,6 +62,7 @@ describe('pons --help', () => {
     [['dataset', 'export'], 'pons dataset export'],
     [['bench', 'collect'], 'pons bench collect'],
     [['replay'], 'pons replay'],
+    [['inspect'], 'pons inspect'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
     expect(result.status, result.stderr).toBe(0);
@@ -84,6 +85,7 @@ describe('pons --help', () => {
       'sim',
       'dataset',
       'replay',
+      'inspect',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }

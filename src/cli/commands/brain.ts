@@ -26,7 +26,7 @@ import {
   mcapSources,
   rosSources,
 } from '../../nodes/brain-sources.js';
-import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import { loadProfile, type RobotProfile, recordPath } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
 import { Recorder } from '../../record/recorder.js';
 import type { BrainRos } from '../../ros/index.js';
@@ -99,7 +99,8 @@ export function registerBrain(program: Command): void {
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => ros.now() : epochNowNs;
-      const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record);
+      const record = flags.record ?? profile.brain.record;
+      const recorder = record === undefined ? undefined : await Recorder.open(recordPath(record));
       const recording = recorder ? recordBrain(recorder, sources, b) : undefined;
       const node = new BrainNode({
         profile,
@@ -143,6 +144,9 @@ export function registerBrain(program: Command): void {
       node.close();
       await node.idle();
       const final = node.health();
+      recording?.stop();
+      // Closed first, so the counts below are final.
+      await recorder?.close();
       if (flags.json) {
         emitJson('summary', {
           why,
@@ -151,8 +155,6 @@ export function registerBrain(program: Command): void {
           ...(recorder ? { recorded: recorder.counters } : {}),
         });
       } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
-      recording?.stop();
-      await recorder?.close();
       metrics?.close();
       bus?.close();
       await ros?.close();

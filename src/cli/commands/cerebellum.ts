@@ -3,7 +3,8 @@ import { loadActionSpec, specId } from '../../contract/index.js';
 import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
 import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
-import { loadProfile, outputDefaults } from '../../nodes/profile.js';
+import { describeRobot } from '../../nodes/control-setup.js';
+import { loadProfile, outputDefaults, recordPath } from '../../nodes/profile.js';
 import { Recorder } from '../../record/recorder.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
@@ -38,7 +39,8 @@ export function registerCerebellum(program: Command): void {
     .allowExcessArguments()
     .action(async (flags: CerebellumFlags) => {
       const profile = loadProfile(flags.config);
-      const mcap = flags.record?.endsWith('.mcap') ? flags.record : undefined;
+      const record = flags.record ?? profile.cerebellum.record;
+      const mcap = record?.endsWith('.mcap') ? recordPath(record) : undefined;
       if (flags.record && !mcap) profile.cerebellum.output = { kind: 'record', path: flags.record };
       if (flags.output === 'none') profile.cerebellum.output = { kind: 'none' };
       else if (
@@ -59,19 +61,21 @@ export function registerCerebellum(program: Command): void {
           : {};
       const recorder = mcap === undefined ? undefined : await Recorder.open(mcap);
       const spec = loadActionSpec(profile.spec);
-      let node: CerebellumNode | undefined;
       const recording = recorder
-        ? recordCerebellum(recorder, { ...spec, id: specId(spec) }, (c) =>
-            node?.rosCommandMessage(c),
+        ? recordCerebellum(
+            recorder,
+            { ...spec, id: specId(spec) },
+            describeRobot(profile, spec).joints,
           )
         : undefined;
-      node = await CerebellumNode.start({
+      const node = await CerebellumNode.start({
         profile,
         log: stderrLog,
         link: { modelId: profile.name, software: VERSION, ...curve },
         ...(recording ?? {}),
       });
       const diagnostics = setInterval(() => {
+        recording?.onDiagnostics(node.diagnosticStatus());
         const d = node.snapshot();
         if (flags.json) emitJson('diagnostics', d as unknown as Record<string, unknown>);
         else {

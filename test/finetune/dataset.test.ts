@@ -415,6 +415,14 @@ describe('LeRobot v3 export', () => {
 });
 
 describe('bad input', () => {
+  it('refuses a model vocabulary whose action tokens do not tokenize back to their ids', () => {
+    // Ids 264… are BPE merges: their texts are byte-level symbols, not tokens of their own.
+    const action_tokens = { count: 24, first_id: 264, last_id: 519 };
+    expect(() => modelVocabulary({ ...pkg, manifest: { ...pkg.manifest, action_tokens } })).toThrow(
+      /tokenizer\.json: model\.vocab\[\d+\]: ".*" tokenizes to \[.*\], not the action id alone/,
+    );
+  });
+
   it('refuses no inputs, and a file with no episodes', async () => {
     await expect(exportTo('none', { from: [] })).rejects.toThrow(
       /--from: \(root\): names no recording/,

@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { Recorder } from '../record/recorder.js';
+import type { MessageSink } from '../record/message-sink.js';
 import {
   actionTokensMsg,
   headerMsg,
@@ -23,7 +23,7 @@ import type { RobotProfile } from './profile.js';
 export const ACTION_TOKENS_TOPIC = '/pons/action_tokens';
 
 export function recordBrain(
-  recorder: Recorder,
+  recorder: MessageSink,
   sources: BrainSources,
   brain: RobotProfile['brain'],
 ): { onDecision: (d: DecisionRecord) => void; stop: () => void } {

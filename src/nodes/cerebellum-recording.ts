@@ -1,6 +1,6 @@
 import type { ControlCommand } from '../cerebellum/control-protocol.js';
 import type { ActionSpec } from '../contract/index.js';
-import type { Recorder } from '../record/recorder.js';
+import type { MessageSink } from '../record/message-sink.js';
 import {
   actionChunkMsg,
   actionTokensMsg,
@@ -21,7 +21,7 @@ export const CHUNKS_TOPIC = '/pons/action_chunks';
 export const COMMANDS_TOPIC = '/pons/commands';
 
 export function recordCerebellum(
-  recorder: Recorder,
+  recorder: MessageSink,
   spec: ActionSpec & { id: string },
   rosMessage: (
     command: ControlCommand,

@@ -1,8 +1,10 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { compress, init as initZstd } from '@bokuweb/zstd-wasm';
 import { McapWriter } from '@mcap/core';
-import { cdrWriter } from '../ros/index.js';
+import { type CdrSink, type RecordedQos, recordInto } from './message-sink.js';
 import { ros2msgSchema } from './ros2msg-schema.js';
+
+export type { RecordedQos } from './message-sink.js';
 
 /**
  * Writes what a node sees and emits to a rosbag2-compatible MCAP file: profile `ros2`,
@@ -13,8 +15,6 @@ import { ros2msgSchema } from './ros2msg-schema.js';
  * chunk goes to the file as soon as it is complete, with a plain write, so a process killed
  * mid-recording leaves a file that reads back up to its last completed chunk.
  */
-
-export type RecordedQos = 'sensor_data' | 'reliable';
 
 export interface RecorderOptions {
   /** Messages waiting to be written before new ones are dropped. */
@@ -38,7 +38,7 @@ interface Pending {
 
 let zstdReady: Promise<void> | undefined;
 
-export class Recorder {
+export class Recorder implements CdrSink {
   readonly counters: RecorderCounters = { recorded: 0, dropped: 0, bytes: 0 };
   private readonly channels = new Map<string, number>();
   private readonly queue: Pending[] = [];
@@ -79,12 +79,22 @@ export class Recorder {
    * a message that does not fit its type (a programming error); a full queue drops.
    */
   record(topic: string, type: string, stampNs: bigint, message: object, qos: RecordedQos): void {
-    if (this.closed) return;
-    if (this.queue.length >= this.maxQueue) {
-      this.counters.dropped++;
-      return;
-    }
-    const data = cdrWriter(type).writeMessage(message);
+    recordInto([this], topic, type, stampNs, message, qos);
+  }
+
+  /** False once closed, and when the queue is full (a drop, counted: nothing is serialized). */
+  wants(): boolean {
+    return !this.closed && this.hasRoom();
+  }
+
+  recordCdr(
+    topic: string,
+    type: string,
+    stampNs: bigint,
+    data: Uint8Array,
+    qos: RecordedQos,
+  ): void {
+    if (this.closed || !this.hasRoom()) return;
     const channel = this.channel(topic, type, qos);
     this.queue.push({ channel, logTimeNs: stampNs, publishTimeNs: stampNs, data });
     this.writing ??= this.drain();
@@ -99,6 +109,12 @@ export class Recorder {
     await this.writer.end();
     fsyncSync(this.fd);
     closeSync(this.fd);
+  }
+
+  private hasRoom(): boolean {
+    if (this.queue.length < this.maxQueue) return true;
+    this.counters.dropped++;
+    return false;
   }
 
   private channel(topic: string, type: string, qos: RecordedQos): number {

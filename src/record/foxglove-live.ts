@@ -86,6 +86,13 @@ export class FoxgloveLive implements CdrSink {
     wss.on('error', (error) => log?.warn(`foxglove server: ${error.message}`));
     wss.on('connection', (ws, request) => {
       const name = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
+      if (ws.protocol !== SUBPROTOCOL) {
+        // Not a Foxglove client (or another protocol version): it would not understand us.
+        this.counters.client_errors++;
+        log?.warn(`foxglove client ${name}: refused, it does not speak ${SUBPROTOCOL}`);
+        ws.close(1002, `pons speaks ${SUBPROTOCOL} only`);
+        return;
+      }
       this.counters.clients++;
       this.counters.connections++;
       log?.info(`foxglove client ${name} connected`);
@@ -108,7 +115,6 @@ export class FoxgloveLive implements CdrSink {
       const wss = new WebSocketServer({
         host,
         port: options.port,
-        // A client offering no Foxglove subprotocol is refused at the handshake.
         handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
       });
       wss.once('error', (error) =>

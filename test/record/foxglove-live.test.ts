@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatusLevel } from '@foxglove/ws-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { FoxgloveLive } from '../../src/record/foxglove-live.js';
 import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { ros2msgSchema } from '../../src/record/ros2msg-schema.js';
 import { imageMsg, PONS_TYPES, ROS_TYPES } from '../../src/ros/index.js';
@@ -240,4 +242,29 @@ describe('the Foxglove live view', () => {
     expect(frame).toMatchObject({ width: 640, height: 480, encoding: 'rgb8', step: 1920 });
     expect(stalled.received.length).toBeLessThan(frames.length);
   }, 90_000);
+});
+
+describe('FoxgloveLive', () => {
+  it('refuses a client that does not speak the Foxglove subprotocol, and says so', async () => {
+    const live = await FoxgloveLive.open({ port: 0, name: 'test' });
+    try {
+      const ws = new WebSocket(live.url);
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      expect(await closed).toBe(1002);
+      expect(live.counters).toMatchObject({ clients: 0, connections: 0, client_errors: 1 });
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('names the flag and the address when it cannot listen', async () => {
+    const live = await FoxgloveLive.open({ port: 0, name: 'test' });
+    try {
+      await expect(FoxgloveLive.open({ port: live.port, name: 'again' })).rejects.toThrow(
+        `--foxglove: cannot listen on 127.0.0.1:${live.port}: listen EADDRINUSE`,
+      );
+    } finally {
+      await live.close();
+    }
+  });
 });

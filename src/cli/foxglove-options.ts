@@ -24,18 +24,19 @@ export function addFoxgloveFlags(command: Command): Command {
 
 export function foxgloveOptions(flags: FoxgloveFlags): NodeSinkOptions['foxglove'] {
   if (flags.foxglove === undefined) return undefined;
-  const port = integer(flags.foxglove, '--foxglove', 0, 65535);
+  const port = integerFlag(flags.foxglove, '--foxglove', 0, 65535);
   const buffer = flags.foxgloveSendBuffer;
   return {
     port,
     host: flags.foxgloveHost,
     ...(buffer === undefined
       ? {}
-      : { sendBufferBytes: integer(buffer, '--foxglove-send-buffer', 1, 2 ** 31) }),
+      : { sendBufferBytes: integerFlag(buffer, '--foxglove-send-buffer', 1, 2 ** 31) }),
   };
 }
 
-function integer(text: string, flag: string, min: number, max: number): number {
+/** An integer flag's value, or a one-line error naming the flag. */
+export function integerFlag(text: string, flag: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
     throw new InputError(

@@ -48,7 +48,7 @@ export class NodeSinks {
           });
     if (live) {
       log.info(`Foxglove live view on ${live.url}`);
-      if (!isLocalEndpoint(`tcp://${live.host}:${live.port}`)) {
+      if (!isLocalEndpoint(live.url.replace(/^ws:/, 'tcp:'))) {
         log.warn(
           `${live.url}: the live view is reachable off this host, unencrypted and without authentication`,
         );

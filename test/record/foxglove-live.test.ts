@@ -194,7 +194,7 @@ describe('the Foxglove live view', () => {
       { tokens: `ipc://${dir}/tokens`, state: `ipc://${dir}/state` },
       { cameras: [{ name: 'overhead', topic: '/overhead/image_raw' }] },
     );
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     const out = join(dir, 'brain.mcap');
     const brain = PonsProcess.start([
       'brain',
@@ -205,6 +205,10 @@ describe('the Foxglove live view', () => {
       '--json',
       '--record',
       out,
+      '--speed',
+      '0.5',
+      '--metrics-port',
+      String(metricsPort),
       '--foxglove',
       String(port),
     ]);
@@ -223,6 +227,18 @@ describe('the Foxglove live view', () => {
     // Subscribed, then it stops reading: the node's socket to it fills up.
     await eventually(() => stalled.received.length > 0, 5000);
     stalled.ws.pause();
+    // While it runs, the node's metrics count what the stalled client misses.
+    let scraped = '';
+    const droppedMetric = /^pons_brain_foxglove_messages_total\{outcome="dropped"\} ([1-9]\d*)$/m;
+    const scrape = async () => {
+      scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    };
+    for (let i = 0; i < 100 && !droppedMetric.test(scraped); i++) {
+      await scrape();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(scraped).toMatch(droppedMetric);
+    expect(scraped).toMatch(/^pons_brain_foxglove_clients 2$/m);
 
     const summary = await brain.waitFor((e) => e.event === 'summary', 40_000);
     expect(await brain.exited).toBe(0);

@@ -258,7 +258,7 @@ function summary(h: BrainHealth & SinkCounters): string {
   );
 }
 
-function diagnostics(h: BrainHealth) {
+function diagnostics(h: BrainHealth & SinkCounters) {
   const problem = h.cameras_silent.length > 0 || h.instruction === null;
   return {
     level: problem ? ('warn' as const) : ('ok' as const),
@@ -273,6 +273,9 @@ function diagnostics(h: BrainHealth) {
       superseded: h.gate.superseded,
       stale: h.gate.stale,
       failed: h.gate.failed,
+      ...(h.foxglove
+        ? { foxglove_clients: h.foxglove.clients, foxglove_dropped: h.foxglove.dropped }
+        : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadActionSpec, specId } from '../../contract/index.js';
-import { readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
+import { nodeLog, readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
 import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
 import { NodeSinks } from '../../nodes/node-sinks.js';
@@ -63,7 +63,7 @@ export function registerCerebellum(program: Command): void {
         name: 'pons cerebellum',
         ...(mcap === undefined ? {} : { mcap }),
         foxglove: foxgloveOptions(flags),
-        log: stderrLog,
+        log: nodeLog('cerebellum'),
       });
       const spec = loadActionSpec(profile.spec);
       let node: CerebellumNode | undefined;

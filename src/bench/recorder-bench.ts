@@ -63,11 +63,8 @@ export async function runRecorderBench(options: {
     : undefined;
   await viewerProcess?.waitFor((e) => e.event === 'ready', 20_000);
   const sink: MessageSink = live ? teeSink([recorder, live]) : recorder;
-  const cerebellumRecording = recordCerebellum(
-    sink,
-    { ...spec, id: specId(spec) },
-    () => undefined,
-  );
+  const joints = spec.dimensions.map((d) => d.name);
+  const cerebellumRecording = recordCerebellum(sink, { ...spec, id: specId(spec) }, joints);
   // Noise: the worst case for the chunk compressor (a camera's frames compress better).
   let x = 2463534242;
   const pixels = new Uint8Array(640 * 480 * 3).map(() => {
@@ -76,7 +73,6 @@ export async function runRecorderBench(options: {
     x ^= x << 5;
     return x & 0xff;
   });
-  const joints = spec.dimensions.map((d) => d.name);
   let startedAt = 0;
   const start = () => {
     startedAt = performance.now();

@@ -21,7 +21,11 @@ export interface CdrSink extends MessageSink {
    * topic here.
    */
   wants(topic: string, type: string, qos: RecordedQos): boolean;
-  /** Takes a message already serialized as CDR; `data` is shared with other sinks, unchanged. */
+  /**
+   * Takes a message already serialized as CDR. `data` is shared with the tee's other sinks:
+   * none may change it, and the recorder moves its buffer to its writer thread at the end of
+   * this event-loop turn, so a sink that needs the bytes later keeps a copy.
+   */
   recordCdr(topic: string, type: string, stampNs: bigint, data: Uint8Array, qos: RecordedQos): void;
 }
 

@@ -59,15 +59,46 @@ float64 dt
 float64[] values
 `;
 
+/** `pons_msgs/msg/ControlInput`: an input the control thread applied, and at which tick. */
+export const CONTROL_INPUT_MSG = `# One input the pons cerebellum's control thread applied, and the control tick that applied
+# it; or ticks its clock skipped because it ran late. With the control setup the recording
+# carries, these reproduce every command exactly (pons replay --verify).
+
+# stamp: when the applying tick was due.
+std_msgs/Header header
+
+# The control tick that applied the input, counted from 0 when the control thread started.
+uint64 tick
+
+# Counts up by one per input sent to the control thread: a gap is an input missing here.
+uint64 index
+
+# "chunk", "measured", "estop", "reset", or "skip": ticks tick .. tick + values[0] - 1 never
+# ran (index is then the next input's).
+string kind
+
+# chunk: the token packet's seq, and the stamp of the observation it was decided from.
+int64 seq
+builtin_interfaces/Time obs_stamp
+
+# chunk: horizon * joints joint targets, step-major; measured: the joint positions.
+float64[] values
+
+# estop: why.
+string reason
+`;
+
 /** The `.msg` text of each pons_msgs type, keyed by full ROS 2 type name. */
 export const PONS_MSG_DEFINITIONS: Readonly<Record<string, string>> = Object.freeze({
   'pons_msgs/msg/ActionTokens': ACTION_TOKENS_MSG,
   'pons_msgs/msg/ActionChunk': ACTION_CHUNK_MSG,
+  'pons_msgs/msg/ControlInput': CONTROL_INPUT_MSG,
 });
 
 export const PONS_TYPES = {
   actionTokens: 'pons_msgs/msg/ActionTokens',
   actionChunk: 'pons_msgs/msg/ActionChunk',
+  controlInput: 'pons_msgs/msg/ControlInput',
 } as const;
 
 // ---- message shapes ---------------------------------------------------------------------------
@@ -84,6 +115,20 @@ export interface ActionTokensMsg {
   timing_names: string[];
   timing_ms: number[];
 }
+
+export interface ControlInputMsg {
+  header: HeaderMsg;
+  tick: bigint;
+  index: bigint;
+  kind: ControlInputKind;
+  seq: bigint;
+  obs_stamp: RosTime;
+  values: number[];
+  reason: string;
+}
+
+export const CONTROL_INPUT_KINDS = ['chunk', 'measured', 'estop', 'reset', 'skip'] as const;
+export type ControlInputKind = (typeof CONTROL_INPUT_KINDS)[number];
 
 export interface ActionChunkMsg {
   header: HeaderMsg;
@@ -206,6 +251,38 @@ export function actionChunkMsg(input: ActionChunkInput): ActionChunkMsg {
     horizon,
     dt,
     values,
+  };
+}
+
+export interface ControlInputInput {
+  /** When the applying tick was due, ns. */
+  stampNs: bigint;
+  tick: number;
+  index: number;
+  kind: ControlInputKind;
+  seq?: number;
+  obsStampNs?: bigint;
+  values?: ArrayLike<number>;
+  reason?: string;
+}
+
+export function controlInputMsg(input: ControlInputInput): ControlInputMsg {
+  const source = PONS_TYPES.controlInput;
+  for (const field of ['tick', 'index'] as const) {
+    if (!Number.isSafeInteger(input[field]) || input[field] < 0)
+      throw new InputError(source, field, `must be a uint64, got ${String(input[field])}`);
+  }
+  if (!CONTROL_INPUT_KINDS.includes(input.kind))
+    throw new InputError(source, 'kind', `must be one of ${CONTROL_INPUT_KINDS.join(', ')}`);
+  return {
+    header: headerMsg(input.stampNs, '', source),
+    tick: BigInt(input.tick),
+    index: BigInt(input.index),
+    kind: input.kind,
+    seq: BigInt(input.seq ?? 0),
+    obs_stamp: rosTime(input.obsStampNs ?? 0n, source, 'obs_stamp'),
+    values: Array.from(input.values ?? []),
+    reason: input.reason ?? '',
   };
 }
 

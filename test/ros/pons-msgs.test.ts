@@ -10,6 +10,7 @@ import {
   ACTION_TOKENS_MSG,
   actionChunkMsg,
   actionTokensMsg,
+  controlInputMsg,
   messageDefinitions,
   PONS_MSG_DEFINITIONS,
   PONS_TYPES,
@@ -50,12 +51,19 @@ describe('pons_msgs definitions', () => {
     const files = readdirSync(MSG_DIR)
       .filter((f) => f.endsWith('.msg'))
       .sort();
-    expect(files).toEqual(['ActionChunk.msg', 'ActionTokens.msg']);
+    expect(files).toContain('ActionTokens.msg');
     expect(readFileSync(join(MSG_DIR, 'ActionTokens.msg'), 'utf8')).toBe(ACTION_TOKENS_MSG);
     expect(readFileSync(join(MSG_DIR, 'ActionChunk.msg'), 'utf8')).toBe(ACTION_CHUNK_MSG);
     expect(Object.keys(PONS_MSG_DEFINITIONS).sort()).toEqual(
       files.map((f) => `pons_msgs/msg/${f.replace('.msg', '')}`).sort(),
     );
+    for (const f of files) {
+      expect(readFileSync(join(MSG_DIR, f), 'utf8')).toBe(
+        PONS_MSG_DEFINITIONS[`pons_msgs/msg/${f.replace('.msg', '')}`],
+      );
+    }
+    const cmake = readFileSync(join(MSG_DIR, '../CMakeLists.txt'), 'utf8');
+    for (const f of files) expect(cmake).toContain(`"msg/${f}"`);
   });
 
   it('the files parse as ROS 2 .msg with the fields the issue asks for', () => {
@@ -197,5 +205,30 @@ describe('ActionChunk', () => {
     expect(() => actionChunkMsg({ ...input, horizon: 0 })).toThrow(/horizon/);
     expect(() => actionChunkMsg({ ...input, dt: 0 })).toThrow(/dt/);
     expect(() => actionChunkMsg({ ...input, dimensionNames: [] })).toThrow(/dimension_names/);
+  });
+});
+
+describe('ControlInput', () => {
+  for (const distro of ROS_DISTROS) {
+    it(`round-trips a chunk input through CDR (deps from ${distro})`, () => {
+      const msg = controlInputMsg({
+        stampNs: 1_767_225_600_123_456_789n,
+        tick: 12_345,
+        index: 7,
+        kind: 'chunk',
+        seq: 42,
+        obsStampNs: 1_767_225_600_100_000_001n,
+        values: Float64Array.of(0.1, -0.25, 1e-17),
+      });
+      expect(msg.values).toEqual([0.1, -0.25, 1e-17]);
+      expect(msg.tick).toBe(12_345n);
+      expectCdrRoundTrip(msg, PONS_TYPES.controlInput, distro);
+    });
+  }
+
+  it('refuses a negative tick and an unknown kind', () => {
+    const base = { stampNs: 1n, tick: 0, index: 0, kind: 'reset' as const };
+    expect(() => controlInputMsg({ ...base, tick: -1 })).toThrow(/tick: must be a uint64/);
+    expect(() => controlInputMsg({ ...base, kind: 'jump' as 'reset' })).toThrow(/kind: must be/);
   });
 });

@@ -154,6 +154,9 @@ export function registerBrain(program: Command): void {
       clearInterval(report);
       node.close();
       await node.idle();
+      recording?.stop();
+      // Closed first, so the counts below are final.
+      await sinks?.close();
       const final = health();
       if (flags.json) {
         emitJson('summary', {
@@ -162,8 +165,6 @@ export function registerBrain(program: Command): void {
           ...(replayed ? { recording: replayed } : {}),
         });
       } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
-      recording?.stop();
-      await sinks?.close();
       metrics?.close();
       bus?.close();
       await ros?.close();

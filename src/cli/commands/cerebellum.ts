@@ -3,6 +3,7 @@ import { loadActionSpec, specId } from '../../contract/index.js';
 import { nodeLog, readCertificate, readSecretCertificate, stderrLog } from '../../link/index.js';
 import { CerebellumNode } from '../../nodes/cerebellum-node.js';
 import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
+import { describeRobot } from '../../nodes/control-setup.js';
 import { NodeSinks } from '../../nodes/node-sinks.js';
 import { loadProfile, outputDefaults } from '../../nodes/profile.js';
 import { addFoxgloveFlags, type FoxgloveFlags, foxgloveOptions } from '../foxglove-options.js';
@@ -66,19 +67,21 @@ export function registerCerebellum(program: Command): void {
         log: nodeLog('cerebellum'),
       });
       const spec = loadActionSpec(profile.spec);
-      let node: CerebellumNode | undefined;
       const recording = sinks
-        ? recordCerebellum(sinks.sink, { ...spec, id: specId(spec) }, (c) =>
-            node?.rosCommandMessage(c),
+        ? recordCerebellum(
+            sinks.sink,
+            { ...spec, id: specId(spec) },
+            describeRobot(profile, spec).joints,
           )
         : undefined;
-      node = await CerebellumNode.start({
+      const node = await CerebellumNode.start({
         profile,
         log: stderrLog,
         link: { modelId: profile.name, software: VERSION, ...curve },
         ...(recording ?? {}),
       });
       const diagnostics = setInterval(() => {
+        recording?.onDiagnostics(node.diagnosticStatus());
         const d = node.snapshot();
         const live = sinks?.live?.counters;
         if (flags.json) emitJson('diagnostics', { ...d, ...sinks?.counters() });

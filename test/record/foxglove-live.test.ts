@@ -215,6 +215,8 @@ describe('the Foxglove live view', () => {
       String(metricsPort),
       '--foxglove',
       String(port),
+      '--foxglove-send-buffer',
+      String(2 * 2 ** 20),
     ]);
     started.push(brain);
     await brain.waitFor((e) => e.event === 'ready', 30_000);
@@ -243,6 +245,17 @@ describe('the Foxglove live view', () => {
     }
     expect(scraped).toMatch(droppedMetric);
     expect(scraped).toMatch(/^pons_brain_foxglove_clients 2$/m);
+    // Reading again, it gets what was queued for it, then why the rest is missing.
+    stalled.ws.resume();
+    expect(
+      await eventually(
+        () =>
+          stalled.statuses.some(
+            (s) => s.level === StatusLevel.WARNING && /too slow/.test(s.message),
+          ),
+        10_000,
+      ),
+    ).toBe(true);
 
     const summary = await brain.waitFor((e) => e.event === 'summary', 40_000);
     expect(await brain.exited).toBe(0);

@@ -127,7 +127,7 @@ export class ControlThread {
 
   send(message: ToControl): void {
     this.worker.postMessage(message);
-    if (this.inputLog && message.type !== 'stop') {
+    if (this.inputLog && !this.inputLogLapped && message.type !== 'stop') {
       // Its own copy: callers reuse their buffers once postMessage has cloned them.
       this.pending.push(
         message.type === 'chunk'
@@ -201,6 +201,7 @@ export class ControlThread {
       // Lapped: which lost entries were inputs is unknown, so no later tick can be trusted
       // either; the log stops here (counted), and a replay sees the inputs end.
       this.inputLogLapped = true;
+      this.pending.length = 0;
       return;
     }
     for (; this.logRead < written; this.logRead++) {

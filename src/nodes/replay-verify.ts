@@ -1,22 +1,8 @@
 import { ControlCore } from '../cerebellum/control-core.js';
-import type { ControlInput, ControlSetup } from '../cerebellum/control-protocol.js';
-import { controlSetupFromJson } from '../cerebellum/control-setup-json.js';
+import type { ControlSetup } from '../cerebellum/control-protocol.js';
 import type { TickOutput } from '../cerebellum/controller.js';
-import { InputError } from '../contract/index.js';
-import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
-import {
-  COMMAND_TYPES,
-  type CommandValues,
-  type ControlInputMsg,
-  commandValues,
-  nsFromStamp,
-  shortTypeName,
-} from '../ros/index.js';
-import {
-  CONTROL_INPUTS_TOPIC,
-  CONTROL_SETUP_TOPIC,
-  type RecordedControlSetup,
-} from './cerebellum-recording.js';
+import type { McapReadReport } from '../record/mcap-read.js';
+import { readControlRecording } from './control-recording.js';
 
 /**
  * `pons replay --verify`: the control thread of a recorded cerebellum run again, offline and
@@ -60,86 +46,17 @@ export interface VerifyResult {
   read: McapReadReport;
 }
 
-interface RecordedCommand extends CommandValues {
-  tick: number;
-}
-
-function inputOf(m: ControlInputMsg, source: string): ControlInput {
-  switch (m.kind) {
-    case 'chunk':
-      return {
-        type: 'chunk',
-        seq: Number(m.seq),
-        obsNs: nsFromStamp(m.obs_stamp, source, 'obs_stamp'),
-        values: Float64Array.from(m.values),
-      };
-    case 'measured':
-      return { type: 'measured', position: Float64Array.from(m.values) };
-    case 'estop':
-      return { type: 'estop', reason: m.reason };
-    case 'reset':
-      return { type: 'reset' };
-    default:
-      // 'skip' records are read apart from inputs.
-      throw new InputError(source, 'kind', `"${String(m.kind)}" is not a control input`);
-  }
-}
-
 export function verifyReplay(options: VerifyOptions): VerifyResult {
   const { file } = options;
-  const read = newReport();
-  let recorded: { epochStartNs: bigint; setup: ControlSetup } | undefined;
-  const inputs: { index: number; tick: number; input: ControlInput }[] = [];
-  /** [first, count] of each run of ticks the control clock skipped. */
-  const skips: [number, number][] = [];
-  const commandsByTopic = new Map<
-    string,
-    { type: string; message: unknown; logTimeNs: bigint }[]
-  >();
-  for (const m of readRos2Mcap(options.bytes, file, read)) {
-    const source = `${file} ${m.topic}`;
-    if (m.topic === CONTROL_SETUP_TOPIC && !recorded) {
-      recorded = recordedSetup((m.message as { data: string }).data, source);
-    } else if (m.topic === CONTROL_INPUTS_TOPIC) {
-      const msg = m.message as ControlInputMsg;
-      if (msg.kind === 'skip') skips.push([Number(msg.tick), Number(msg.values[0])]);
-      else {
-        inputs.push({
-          index: Number(msg.index),
-          tick: Number(msg.tick),
-          input: inputOf(msg, source),
-        });
-      }
-    } else if (COMMAND_TYPES.includes(shortTypeName(m.type))) {
-      const list = commandsByTopic.get(m.topic) ?? [];
-      list.push({ type: m.type, message: m.message, logTimeNs: m.logTimeNs });
-      commandsByTopic.set(m.topic, list);
-    }
-  }
-  if (!recorded) {
-    throw new InputError(
-      file,
-      CONTROL_SETUP_TOPIC,
-      `is missing${read.stopped ? ` (${read.stopped})` : ''}: record the run with \`pons cerebellum --record file.mcap\``,
-    );
-  }
-  const topic = options.commandsTopic ?? onlyTopic([...commandsByTopic.keys()], file);
-  const setup = options.against ? options.against(recorded.setup) : recorded.setup;
-  const names = setup.safety.limits.names;
-  const periodNs = 1e9 / recorded.setup.rateHz;
-  const commands: RecordedCommand[] = (commandsByTopic.get(topic) ?? []).map((c) => ({
-    tick: Math.round(Number(c.logTimeNs - recorded.epochStartNs) / periodNs),
-    ...commandValues(c.type, c.message, names, `${file} ${topic}`),
-  }));
-  if (commands.length === 0) throw new InputError(file, topic, 'has no commands to compare');
-
-  inputs.sort((a, b) => a.index - b.index);
-  let missing = 0;
-  inputs.forEach((x, i) => {
-    missing += x.index - (i === 0 ? 0 : (inputs[i - 1]?.index ?? 0) + 1);
+  const recording = readControlRecording(options.bytes, file, {
+    ...(options.commandsTopic ? { commandsTopic: options.commandsTopic } : {}),
   });
-
-  const core = new ControlCore(setup, recorded.epochStartNs);
+  const { inputs, skips, commands, read } = recording;
+  const missing = recording.missingInputs;
+  const topic = recording.commandsTopic;
+  const setup = options.against ? options.against(recording.setup) : recording.setup;
+  const names = setup.safety.limits.names;
+  const core = new ControlCore(setup, recording.epochStartNs);
   const joints = names.length;
   const out: TickOutput = {
     position: new Float64Array(joints),
@@ -184,7 +101,7 @@ export function verifyReplay(options: VerifyOptions): VerifyResult {
       nextCommand < commands.length && (commands[nextCommand]?.tick ?? 0) <= tick;
       nextCommand++
     ) {
-      const c = commands[nextCommand] as RecordedCommand;
+      const c = commands[nextCommand] as (typeof commands)[number];
       if (c.tick !== tick || !produced) {
         result.unmatched++;
         continue;
@@ -221,30 +138,4 @@ export function verifyReplay(options: VerifyOptions): VerifyResult {
     );
   result.exact = result.identical === result.commands && missing === 0;
   return result;
-}
-
-function recordedSetup(text: string, source: string) {
-  let json: Partial<RecordedControlSetup>;
-  try {
-    json = JSON.parse(text) as Partial<RecordedControlSetup>;
-  } catch (err) {
-    throw new InputError(source, 'data', `is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof json.epoch_start_ns !== 'string' || !/^\d+$/.test(json.epoch_start_ns))
-    throw new InputError(source, 'epoch_start_ns', 'must be a decimal integer string of ns');
-  return {
-    epochStartNs: BigInt(json.epoch_start_ns),
-    setup: controlSetupFromJson(JSON.stringify(json.setup), source),
-  };
-}
-
-function onlyTopic(topics: string[], file: string): string {
-  if (topics.length === 1) return topics[0] as string;
-  throw new InputError(
-    file,
-    'commands',
-    topics.length === 0
-      ? 'no command messages recorded'
-      : `commands on several topics (${topics.join(', ')}): pick one with --commands-topic`,
-  );
 }

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readlinkSync, writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compress, init as initZstd } from '@bokuweb/zstd-wasm';
 import { McapWriter } from '@mcap/core';
@@ -28,6 +29,7 @@ function lowerPriority(): void {
 }
 
 const post = (message: FromWriter) => port.postMessage(message);
+mkdirSync(dirname(path), { recursive: true });
 const fd = openSync(path, 'w');
 let bytes = 0;
 let written = 0;

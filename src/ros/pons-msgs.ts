@@ -5,7 +5,7 @@
  */
 import { InputError } from '../contract/index.js';
 import { type HeaderMsg, headerMsg } from './messages.js';
-import { type RosTime, rosTime } from './time.js';
+import { nsFromStamp, type RosTime, rosTime } from './time.js';
 
 export const PONS_MSGS_PACKAGE = 'pons_msgs';
 
@@ -199,6 +199,61 @@ export function actionTokensMsg(packet: ActionTokensInput, frameId = ''): Action
     tokens,
     timing_names: timingNames,
     timing_ms: timingMs,
+  };
+}
+
+/** An ActionTokens message as read back from a recording, stamps as int64 nanoseconds. */
+export interface RecordedActionTokens {
+  spec_id: string;
+  model_id: string;
+  episode_id: string;
+  seq: bigint;
+  obs_stamp_ns: bigint;
+  emit_stamp_ns: bigint;
+  tokens: Uint32Array;
+  timings_ms: Record<string, number>;
+}
+
+/**
+ * A decoded ActionTokens message (as @foxglove/rosmsg2-serialization gives it) checked field
+ * by field: a recording's schema is the file's own, so its fields are not taken on trust.
+ */
+export function readActionTokensMsg(message: unknown, source: string): RecordedActionTokens {
+  const m = (typeof message === 'object' && message !== null ? message : {}) as Record<
+    string,
+    unknown
+  >;
+  const stamp = (field: string, value: unknown) => {
+    if (typeof value !== 'object' || value === null) {
+      throw new InputError(source, field, 'is missing');
+    }
+    return nsFromStamp(value as RosTime, source, field);
+  };
+  const header = m.header as { stamp?: unknown } | undefined;
+  if (typeof m.seq !== 'bigint') {
+    throw new InputError(source, 'seq', `must be a uint64, got ${typeof m.seq}`);
+  }
+  if (!(m.tokens instanceof Uint32Array)) {
+    throw new InputError(source, 'tokens', 'must be a uint32 array');
+  }
+  const names = m.timing_names;
+  const ms = m.timing_ms;
+  if (!Array.isArray(names) || !(ms instanceof Float64Array) || names.length !== ms.length) {
+    throw new InputError(source, 'timing_ms', 'must be float64s, one per timing_names entry');
+  }
+  const timings: Record<string, number> = {};
+  names.forEach((name, i) => {
+    timings[str(name, source, `timing_names[${i}]`)] = ms[i] as number;
+  });
+  return {
+    spec_id: str(m.spec_id, source, 'spec_id'),
+    model_id: str(m.model_id, source, 'model_id'),
+    episode_id: str(m.episode_id, source, 'episode_id'),
+    seq: m.seq,
+    obs_stamp_ns: stamp('header.stamp', header?.stamp),
+    emit_stamp_ns: stamp('emit_stamp', m.emit_stamp),
+    tokens: m.tokens,
+    timings_ms: timings,
   };
 }
 

@@ -60,6 +60,7 @@ describe('pons --help', () => {
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],
     [['replay'], 'pons replay'],
+    [['inspect'], 'pons inspect'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
     expect(result.status, result.stderr).toBe(0);
@@ -81,6 +82,7 @@ describe('pons --help', () => {
       'model',
       'sim',
       'replay',
+      'inspect',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }

@@ -15,6 +15,7 @@ import {
   PONS_MSG_DEFINITIONS,
   PONS_TYPES,
   ROS_DISTROS,
+  readActionTokensMsg,
 } from '../../src/ros/index.js';
 import { expectCdrRoundTrip, plain, shapeProblemsAgainst } from './cdr-check.js';
 
@@ -174,6 +175,41 @@ describe('ActionTokens', () => {
     expect(() => actionTokensMsg({ ...packet, spec_id: 5 as unknown as string })).toThrow(
       InputError,
     );
+  });
+});
+
+describe('readActionTokensMsg', () => {
+  const defs = parse(withHeader(ACTION_TOKENS_MSG), { ros2: true });
+  const recorded = () =>
+    new MessageReader(defs).readMessage(
+      new MessageWriter(defs).writeMessage(actionTokensMsg(packet)),
+    ) as Record<string, unknown>;
+
+  it('reads a recorded message back into the packet it was built from', () => {
+    expect(readActionTokensMsg(recorded(), '/tokens')).toEqual({
+      spec_id: packet.spec_id,
+      model_id: packet.model_id,
+      episode_id: packet.episode_id,
+      seq: BigInt(packet.seq),
+      obs_stamp_ns: packet.obs_stamp_ns,
+      emit_stamp_ns: packet.emit_stamp_ns,
+      tokens: Uint32Array.from(packet.tokens),
+      timings_ms: packet.timings_ms,
+    });
+  });
+
+  it('names the field of a message that is not an ActionTokens', () => {
+    const good = recorded();
+    expect(() => readActionTokensMsg({ ...good, emit_stamp: undefined }, '/t')).toThrow(
+      new InputError('/t', 'emit_stamp', 'is missing'),
+    );
+    expect(() => readActionTokensMsg({ ...good, tokens: [1, 2] }, '/t')).toThrow(
+      new InputError('/t', 'tokens', 'must be a uint32 array'),
+    );
+    expect(() => readActionTokensMsg({ ...good, timing_names: ['a'] }, '/t')).toThrow(
+      /\/t: timing_ms: must be float64s, one per timing_names entry/,
+    );
+    expect(() => readActionTokensMsg(null, '/t')).toThrow(/\/t: seq: must be a uint64/);
   });
 });
 

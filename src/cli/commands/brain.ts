@@ -27,7 +27,7 @@ import {
   rosSources,
 } from '../../nodes/brain-sources.js';
 import { NodeSinks, type SinkCounters } from '../../nodes/node-sinks.js';
-import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import { loadProfile, type RobotProfile, recordPath } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
 import type { BrainRos } from '../../ros/index.js';
 import { epochNowNs } from '../../wire/index.js';
@@ -101,9 +101,10 @@ export function registerBrain(program: Command): void {
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => ros.now() : epochNowNs;
+      const record = flags.record ?? profile.brain.record;
       const sinks = await NodeSinks.open({
         name: 'pons brain',
-        ...(flags.record === undefined ? {} : { mcap: flags.record }),
+        ...(record === undefined ? {} : { mcap: recordPath(record) }),
         foxglove: foxgloveOptions(flags),
         log,
       });

@@ -5,7 +5,7 @@ import { CerebellumNode } from '../../nodes/cerebellum-node.js';
 import { recordCerebellum } from '../../nodes/cerebellum-recording.js';
 import { describeRobot } from '../../nodes/control-setup.js';
 import { NodeSinks } from '../../nodes/node-sinks.js';
-import { loadProfile, outputDefaults } from '../../nodes/profile.js';
+import { loadProfile, outputDefaults, recordPath } from '../../nodes/profile.js';
 import { addFoxgloveFlags, type FoxgloveFlags, foxgloveOptions } from '../foxglove-options.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
@@ -41,7 +41,8 @@ export function registerCerebellum(program: Command): void {
     .allowExcessArguments()
     .action(async (flags: CerebellumFlags) => {
       const profile = loadProfile(flags.config);
-      const mcap = flags.record?.endsWith('.mcap') ? flags.record : undefined;
+      const record = flags.record ?? profile.cerebellum.record;
+      const mcap = record?.endsWith('.mcap') ? recordPath(record) : undefined;
       if (flags.record && !mcap) profile.cerebellum.output = { kind: 'record', path: flags.record };
       if (flags.output === 'none') profile.cerebellum.output = { kind: 'none' };
       else if (

@@ -10,6 +10,7 @@ import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes
 import { integerFlag } from '../foxglove-options.js';
 import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
+import { textTable } from '../text-table.js';
 
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the embedded simulator and closed-loop episodes');
@@ -194,9 +195,5 @@ export function printTable(tasks: TaskSummary[]): void {
     String(t.dropped_frames),
     String(t.watchdog_holds),
   ]);
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
-  );
-  for (const row of [head, ...rows])
-    console.log(row.map((c, i) => c.padStart(widths[i] as number)).join('  '));
+  for (const line of textTable([head, ...rows])) console.log(line);
 }

@@ -11,7 +11,8 @@ export type { RecordedQos } from './message-sink.js';
  * metadata, zstd-compressed chunks. `record()` serializes to CDR (or a tee hands it the CDR,
  * `recordCdr`) and queues and returns at once; the messages go to a writer thread (recorder-worker.ts) once per event-loop turn,
  * which chunks, compresses and writes them at a lowered priority. The queue is bounded:
- * messages not yet written past `maxQueue` are dropped and counted, never waited for.
+ * messages not yet written past `maxQueue` are dropped and counted, never waited for
+ * (sensor streams first).
  */
 
 export interface RecorderOptions {
@@ -86,8 +87,8 @@ export class Recorder implements CdrSink {
   }
 
   /** False once closed, and when the queue is full (a drop, counted: nothing is serialized). */
-  wants(): boolean {
-    return !this.closed && this.hasRoom();
+  wants(_topic: string, _type: string, qos: RecordedQos): boolean {
+    return !this.closed && this.hasRoom(qos);
   }
 
   recordCdr(
@@ -97,7 +98,7 @@ export class Recorder implements CdrSink {
     data: Uint8Array,
     qos: RecordedQos,
   ): void {
-    if (this.closed || !this.hasRoom()) return;
+    if (this.closed || !this.hasRoom(qos)) return;
     const channel = this.channel(topic, type, qos);
     this.batch.push({ channel, logTimeNs: stampNs, data });
     // A buffer of its own moves to the writer thread instead of being copied (at the end of
@@ -134,8 +135,13 @@ export class Recorder implements CdrSink {
     this.worker.postMessage(message, transfer);
   }
 
-  private hasRoom(): boolean {
-    if (this.queued - this.counters.recorded < this.maxQueue) return true;
+  /**
+   * Sensor streams (camera frames, joint states) are dropped first: reliable topics (tokens,
+   * commands, control inputs, what a replay needs) may fill the queue to twice its size.
+   */
+  private hasRoom(qos: RecordedQos): boolean {
+    const limit = qos === 'reliable' ? 2 * this.maxQueue : this.maxQueue;
+    if (this.queued - this.counters.recorded < limit) return true;
     this.counters.dropped++;
     return false;
   }

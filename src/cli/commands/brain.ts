@@ -26,6 +26,7 @@ import {
   mcapSources,
   rosSources,
 } from '../../nodes/brain-sources.js';
+import { recordDiagnostics } from '../../nodes/diagnostics-recording.js';
 import { NodeSinks, type SinkCounters } from '../../nodes/node-sinks.js';
 import { loadProfile, type RobotProfile, recordPath } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
@@ -130,6 +131,7 @@ export function registerBrain(program: Command): void {
         if (flags.json) emitJson('health', h as unknown as Record<string, unknown>);
         else process.stderr.write(`[pons brain] ${summary(h)}\n`);
         ros?.publishDiagnostics(diagnostics(h));
+        if (sinks) recordDiagnostics(sinks.sink, diagnostics(h));
       }, 1000);
       if (flags.json) {
         emitJson('ready', {

@@ -162,6 +162,9 @@ export class ControlThread {
   }
 
   private drain(): void {
+    // Stamps need tick 0's epoch time: until the worker's 'started' message has been handled,
+    // commands wait in the ring.
+    if (this.epochStartNs === undefined) return;
     this.drainInputs();
     const written = this.ring.written;
     if (written - this.seen > this.ring.slots) {

@@ -2,13 +2,12 @@ import type { ControlCommand, ControlSetup } from '../cerebellum/control-protoco
 import { controlSetupToJson } from '../cerebellum/control-setup-json.js';
 import type { AppliedInput, SkippedTicks } from '../cerebellum/control-thread.js';
 import type { ActionSpec } from '../contract/index.js';
-import type { Recorder } from '../record/recorder.js';
+import type { MessageSink } from '../record/message-sink.js';
 import {
   actionChunkMsg,
   actionTokensMsg,
   controlInputMsg,
   type DiagnosticStatusInput,
-  diagnosticArrayMsg,
   float64MultiArrayMsg,
   jointStateMsg,
   PONS_TYPES,
@@ -17,6 +16,7 @@ import {
 } from '../ros/index.js';
 import { epochNowNs, type TokensPacket } from '../wire/index.js';
 import type { PublishedRosCommand } from './cerebellum-node.js';
+import { recordDiagnostics } from './diagnostics-recording.js';
 
 /**
  * What the cerebellum receives and emits, into a recorder: each token packet it accepted as
@@ -33,7 +33,6 @@ export const COMMANDS_TOPIC = '/pons/commands';
 export const CONTROL_SETUP_TOPIC = '/pons/control/setup';
 export const CONTROL_INPUTS_TOPIC = '/pons/control/inputs';
 export const MEASURED_TOPIC = '/joint_states';
-export const DIAGNOSTICS_TOPIC = '/diagnostics';
 
 /** The JSON on CONTROL_SETUP_TOPIC. */
 export interface RecordedControlSetup {
@@ -42,7 +41,7 @@ export interface RecordedControlSetup {
 }
 
 export function recordCerebellum(
-  recorder: Recorder,
+  recorder: MessageSink,
   spec: ActionSpec & { id: string },
   joints: readonly string[],
 ) {
@@ -136,15 +135,6 @@ export function recordCerebellum(
         );
       }
     },
-    onDiagnostics: (status: DiagnosticStatusInput) => {
-      const now = epochNowNs();
-      recorder.record(
-        DIAGNOSTICS_TOPIC,
-        ROS_TYPES.diagnosticArray,
-        now,
-        diagnosticArrayMsg({ stampNs: now, status: [status] }),
-        'reliable',
-      );
-    },
+    onDiagnostics: (status: DiagnosticStatusInput) => recordDiagnostics(recorder, status),
   };
 }

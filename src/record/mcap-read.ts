@@ -157,11 +157,16 @@ function channelDecoder(
     return {
       topic: channel.topic,
       type: schema.name,
-      reader: new MessageReader(parse(packageTypeNames(schema.text), { ros2: true })),
+      reader: ros2msgReader(schema.text),
     };
   } catch (err) {
     return skip(`schema ${schema.name} does not parse: ${(err as Error).message}`);
   }
+}
+
+/** A CDR reader for a `ros2msg` schema in rosbag2's layout (an MCAP file's, a live channel's). */
+export function ros2msgReader(schema: string): MessageReader {
+  return new MessageReader(parse(packageTypeNames(schema), { ros2: true }));
 }
 
 /**

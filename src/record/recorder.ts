@@ -1,18 +1,19 @@
 import { Worker } from 'node:worker_threads';
-import { cdrWriter } from '../ros/index.js';
+import { type CdrSink, type RecordedQos, recordInto } from './message-sink.js';
 import type { FromWriter, RecordedMessage, ToWriter } from './recorder-protocol.js';
 import { ros2msgSchema } from './ros2msg-schema.js';
+
+export type { RecordedQos } from './message-sink.js';
 
 /**
  * Writes what a node sees and emits to a rosbag2-compatible MCAP file: profile `ros2`,
  * `ros2msg` schemas in rosbag2's layout, CDR messages, `offered_qos_profiles` channel
- * metadata, zstd-compressed chunks. `record()` serializes to CDR and queues and returns at
- * once; the messages go to a writer thread (recorder-worker.ts) once per event-loop turn,
+ * metadata, zstd-compressed chunks. `record()` serializes to CDR (or a tee hands it the CDR,
+ * `recordCdr`) and queues and returns at once; the messages go to a writer thread (recorder-worker.ts) once per event-loop turn,
  * which chunks, compresses and writes them at a lowered priority. The queue is bounded:
- * messages not yet written past `maxQueue` are dropped and counted, never waited for.
+ * messages not yet written past `maxQueue` are dropped and counted, never waited for
+ * (sensor streams first).
  */
-
-export type RecordedQos = 'sensor_data' | 'reliable';
 
 export interface RecorderOptions {
   /** Messages waiting to be written before new ones are dropped. */
@@ -31,7 +32,7 @@ export interface RecorderCounters {
 
 const WORKER = new URL('./recorder-worker.js', import.meta.url);
 
-export class Recorder {
+export class Recorder implements CdrSink {
   readonly counters: RecorderCounters = { recorded: 0, dropped: 0, bytes: 0 };
   private readonly channels = new Map<string, number>();
   private readonly maxQueue: number;
@@ -97,15 +98,26 @@ export class Recorder {
    * a message that does not fit its type (a programming error); a full queue drops.
    */
   record(topic: string, type: string, stampNs: bigint, message: object, qos: RecordedQos): void {
-    if (this.closed) return;
-    if (this.queued - this.counters.recorded >= this.maxQueue) {
-      this.counters.dropped++;
-      return;
-    }
-    const data = cdrWriter(type).writeMessage(message);
+    recordInto([this], topic, type, stampNs, message, qos);
+  }
+
+  /** False once closed, and when the queue is full (a drop, counted: nothing is serialized). */
+  wants(_topic: string, _type: string, qos: RecordedQos): boolean {
+    return !this.closed && this.hasRoom(qos);
+  }
+
+  recordCdr(
+    topic: string,
+    type: string,
+    stampNs: bigint,
+    data: Uint8Array,
+    qos: RecordedQos,
+  ): void {
+    if (this.closed || !this.hasRoom(qos)) return;
     const channel = this.channel(topic, type, qos);
     this.batch.push({ channel, logTimeNs: stampNs, data });
-    // A buffer of its own moves to the writer thread instead of being copied.
+    // A buffer of its own moves to the writer thread instead of being copied (at the end of
+    // this event-loop turn: see CdrSink.recordCdr).
     if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)
       this.transfer.push(data.buffer as ArrayBuffer);
     this.queued++;
@@ -149,6 +161,17 @@ export class Recorder {
 
   private post(message: ToWriter, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
+  }
+
+  /**
+   * Sensor streams (camera frames, joint states) are dropped first: reliable topics (tokens,
+   * commands, control inputs, what a replay needs) may fill the queue to twice its size.
+   */
+  private hasRoom(qos: RecordedQos): boolean {
+    const limit = qos === 'reliable' ? 2 * this.maxQueue : this.maxQueue;
+    if (this.queued - this.counters.recorded < limit) return true;
+    this.counters.dropped++;
+    return false;
   }
 
   private channel(topic: string, type: string, qos: RecordedQos): number {

@@ -9,7 +9,7 @@ import type {
   ToControl,
   WorkerConfig,
 } from './control-protocol.js';
-import type { TickOutput } from './controller.js';
+import { newTickOutput } from './controller.js';
 import { InputLog } from './input-log.js';
 
 /**
@@ -35,14 +35,7 @@ const epochStartNs =
 const clock = new PeriodicClock({ periodMs, spinMs: config.spinUs / 1000, startMs });
 const core = new ControlCore(config, epochStartNs);
 
-const out: TickOutput = {
-  position: new Float64Array(joints),
-  velocity: new Float64Array(joints),
-  mode: 'hold',
-  chunkSeq: -1,
-  report: undefined,
-  correction: 0,
-};
+const out = newTickOutput(joints);
 const lateNs = new Float64Array(Math.min(config.maxTicks ?? 1_000_000, 10_000_000));
 let ticks = 0;
 let stopping = false;
@@ -71,14 +64,7 @@ function handle(message: ToControl, index: number): void {
 function warmUp(): void {
   const c = createController(config);
   const scratch = new CommandRing(joints, 16, 1 << 30);
-  const o: TickOutput = {
-    position: new Float64Array(joints),
-    velocity: new Float64Array(joints),
-    mode: 'hold',
-    chunkSeq: -1,
-    report: undefined,
-    correction: 0,
-  };
+  const o = newTickOutput(joints);
   const { horizon } = config.controller;
   const chunk = new Float64Array(horizon * joints);
   const start = config.initial ? Float64Array.from(config.initial) : new Float64Array(joints);

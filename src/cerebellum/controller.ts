@@ -57,6 +57,18 @@ export interface TickOutput {
   correction: number;
 }
 
+/** A TickOutput for `joints` joints, to be filled by `Controller.tick` (allocated once). */
+export function newTickOutput(joints: number): TickOutput {
+  return {
+    position: new Float64Array(joints),
+    velocity: new Float64Array(joints),
+    mode: 'hold',
+    chunkSeq: -1,
+    report: undefined,
+    correction: 0,
+  };
+}
+
 /**
  * One control tick: the present's target from the scheduled chunks (run), or a braking
  * profile to rest when no valid chunk covers the present (hold, the watchdog) or an e-stop

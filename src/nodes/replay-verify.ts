@@ -1,6 +1,6 @@
 import { ControlCore } from '../cerebellum/control-core.js';
 import type { ControlSetup } from '../cerebellum/control-protocol.js';
-import type { TickOutput } from '../cerebellum/controller.js';
+import { newTickOutput } from '../cerebellum/controller.js';
 import type { McapReadReport } from '../record/mcap-read.js';
 import { readControlRecording } from './control-recording.js';
 
@@ -58,14 +58,7 @@ export function verifyReplay(options: VerifyOptions): VerifyResult {
   const names = setup.safety.limits.names;
   const core = new ControlCore(setup, recording.epochStartNs);
   const joints = names.length;
-  const out: TickOutput = {
-    position: new Float64Array(joints),
-    velocity: new Float64Array(joints),
-    mode: 'hold',
-    chunkSeq: -1,
-    report: undefined,
-    correction: 0,
-  };
+  const out = newTickOutput(joints);
   const result: VerifyResult = {
     exact: false,
     setup: options.against ? 'given' : 'recorded',

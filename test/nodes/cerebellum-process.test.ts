@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadJointLimits } from '../../src/cerebellum/joint-limits.js';
 import { verifyReplay } from '../../src/nodes/replay-verify.js';
 import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
-import { PonsProcess } from '../helpers/processes.js';
+import { PonsProcess, startPatternBrain } from '../helpers/processes.js';
 import { armProfile } from '../helpers/profiles.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -42,17 +42,7 @@ describe('pons cerebellum, a real process on the real link', () => {
       '--record',
       record,
     ]);
-    const brain = PonsProcess.start([
-      'link',
-      'serve',
-      '--rate',
-      '10',
-      '--json',
-      '--tokens',
-      `ipc://${dir}/tokens`,
-      '--state',
-      `ipc://${dir}/state`,
-    ]);
+    const brain = startPatternBrain(dir);
     started.push(cerebellum, brain);
     await cerebellum.waitFor(
       (e) => e.event === 'diagnostics' && e.mode === 'run' && (e.chunks_in as number) > 3,
@@ -107,16 +97,7 @@ describe('pons cerebellum, a real process on the real link', () => {
     dir = mkdtempSync(join(tmpdir(), 'pons-cerebellum-'));
     const profile = armProfile(dir, { record: join(dir, 'runs/cerebellum-{stamp}.mcap') });
     const cerebellum = PonsProcess.start(['cerebellum', '--config', profile, '--json']);
-    const brain = PonsProcess.start([
-      'link',
-      'serve',
-      '--rate',
-      '10',
-      '--tokens',
-      `ipc://${dir}/tokens`,
-      '--state',
-      `ipc://${dir}/state`,
-    ]);
+    const brain = startPatternBrain(dir);
     started.push(cerebellum, brain);
     await cerebellum.waitFor(
       (e) => e.event === 'diagnostics' && e.mode === 'run' && (e.chunks_in as number) > 10,

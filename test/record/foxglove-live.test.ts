@@ -11,7 +11,7 @@ import { imageMsg, PONS_TYPES, ROS_TYPES } from '../../src/ros/index.js';
 import { type LiveClient as Client, LiveClient, type LiveMessage } from '../helpers/foxglove.js';
 import { eventually, freePort } from '../helpers/link-fixtures.js';
 import { writeRos2Mcap } from '../helpers/mcap.js';
-import { PonsProcess } from '../helpers/processes.js';
+import { PonsProcess, startPatternBrain } from '../helpers/processes.js';
 import { armProfile, brainProfile } from '../helpers/profiles.js';
 
 // `--foxglove <port>`: a real node process serves its topics over the Foxglove WebSocket
@@ -61,17 +61,7 @@ describe('the Foxglove live view', () => {
       '--foxglove',
       String(port),
     ]);
-    const brain = PonsProcess.start([
-      'link',
-      'serve',
-      '--rate',
-      '10',
-      '--json',
-      '--tokens',
-      `ipc://${dir}/tokens`,
-      '--state',
-      `ipc://${dir}/state`,
-    ]);
+    const brain = startPatternBrain(dir);
     started.push(cerebellum, brain);
     const ready = await cerebellum.waitFor((e) => e.event === 'ready', 15_000);
     expect(ready.foxglove).toBe(`ws://127.0.0.1:${port}`);

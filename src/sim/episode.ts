@@ -25,33 +25,68 @@ export function runChunkedEpisode(
   policy: ChunkPolicy,
   budgetSeconds: number,
 ): EpisodeResult {
-  const H = spec.horizon;
-  const D = spec.dimensions.length;
-  const joints = spec.dimensions.map((d, i) => {
-    const j = sim.jointNames.indexOf(d.name);
-    if (j < 0) {
-      throw new InputError(
-        `spec ${spec.name}`,
-        `dimensions[${i}].name`,
-        `'${d.name}' is not a joint of the arm`,
-      );
-    }
-    return j;
-  });
-  const period = sim.physicsPeriodSeconds;
-  const ticksPerChunk = Math.round((H * spec.dt) / period);
-  const budget = Math.round(budgetSeconds / period);
-  const position = new Float64Array(sim.jointNames.length);
-  const velocity = new Float64Array(sim.jointNames.length);
-  let ticks = 0;
-  let chunks = 0;
-  while (ticks < budget) {
-    const chunk = policy(sim.state());
-    chunks++;
+  const episode = new ChunkedEpisode(sim, spec, budgetSeconds);
+  while (!episode.done) episode.execute(policy(sim.state()));
+  return episode.result;
+}
+
+/**
+ * One episode executed chunk by chunk, for policies that decide asynchronously (a model):
+ * `execute` runs a chunk to its end, to success, or to the budget.
+ */
+export class ChunkedEpisode {
+  private readonly joints: number[];
+  private readonly ticksPerChunk: number;
+  private readonly budget: number;
+  private readonly position: Float64Array;
+  private readonly velocity: Float64Array;
+  private ticks = 0;
+  private chunks = 0;
+  private succeeded = false;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly spec: ActionSpec,
+    budgetSeconds: number,
+  ) {
+    this.joints = spec.dimensions.map((d, i) => {
+      const j = sim.jointNames.indexOf(d.name);
+      if (j < 0) {
+        throw new InputError(
+          `spec ${spec.name}`,
+          `dimensions[${i}].name`,
+          `'${d.name}' is not a joint of the arm`,
+        );
+      }
+      return j;
+    });
+    const period = sim.physicsPeriodSeconds;
+    this.ticksPerChunk = Math.round((spec.horizon * spec.dt) / period);
+    this.budget = Math.round(budgetSeconds / period);
+    this.position = new Float64Array(sim.jointNames.length);
+    this.velocity = new Float64Array(sim.jointNames.length);
+  }
+
+  get done(): boolean {
+    return this.succeeded || this.ticks >= this.budget;
+  }
+
+  get result(): EpisodeResult {
+    const seconds = this.ticks * this.sim.physicsPeriodSeconds;
+    return { success: this.succeeded, seconds, ticks: this.ticks, chunks: this.chunks };
+  }
+
+  /** Executes `chunk` (H steps × D joints, step-major, step k due k·dt from now). */
+  execute(chunk: ArrayLike<number>): void {
+    const { sim, spec, joints, position, velocity } = this;
+    const H = spec.horizon;
+    const D = spec.dimensions.length;
     if (chunk.length !== H * D) {
       throw new RangeError(`chunk has ${chunk.length} values, not H·D = ${H * D}`);
     }
-    for (let j = 0; j < ticksPerChunk && ticks < budget; j++) {
+    this.chunks++;
+    const period = sim.physicsPeriodSeconds;
+    for (let j = 0; j < this.ticksPerChunk && !this.done; j++) {
       const s = (j * period) / spec.dt;
       const k = Math.min(Math.floor(s), H - 1);
       const next = Math.min(k + 1, H - 1);
@@ -64,9 +99,8 @@ export function runChunkedEpisode(
       }
       sim.applyJointTargets(position, velocity);
       sim.step();
-      ticks++;
-      if (sim.success()) return { success: true, seconds: ticks * period, ticks, chunks };
+      this.ticks++;
+      if (sim.success()) this.succeeded = true;
     }
   }
-  return { success: false, seconds: ticks * period, ticks, chunks };
 }

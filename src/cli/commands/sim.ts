@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadActionSpec } from '../../contract/index.js';
 import { stderrLog } from '../../link/index.js';
+import { evaluateBrain } from '../../nodes/brain-eval.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
@@ -84,6 +85,48 @@ export function registerSim(program: Command): void {
         } else {
           printTable(run.tasks);
           console.log(`report: ${report}`);
+        }
+      },
+    );
+
+  sim
+    .command('eval')
+    .description(
+      'a brain package in closed loop in one process, unpaced: decide on the frame, execute the chunk',
+    )
+    .option('--task <task>', 'reach | push | all', 'all')
+    .option('--episodes <n>', 'episodes per task', '50')
+    .option('--brain <dir>', 'a brain model package', DEFAULT_BRAIN)
+    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
+    .option('--providers <list>', 'execution providers', 'cpu')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: {
+        task: string;
+        episodes: string;
+        brain: string;
+        seed: string;
+        providers: string;
+        json?: boolean;
+      }) => {
+        const result = await evaluateBrain({
+          brain: flags.brain,
+          tasks: flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task],
+          episodes: Number(flags.episodes),
+          seed: Number(flags.seed),
+          providers: flags.providers.split(','),
+          progress: (m) => process.stderr.write(`[pons sim eval] ${m}\n`),
+        });
+        if (flags.json) {
+          console.log(JSON.stringify({ brain: flags.brain, seed: Number(flags.seed), ...result }));
+          return;
+        }
+        for (const t of result.tasks) {
+          console.log(
+            `${t.task.padEnd(6)} ${String(t.episodes).padStart(3)} episodes from seed ${flags.seed}: ` +
+              `success ${(100 * t.success_rate).toFixed(0)}%, mean length ${t.mean_length_s.toFixed(1)} s, ` +
+              `decision p50 ${t.decision_ms_p50.toFixed(1)} ms`,
+          );
         }
       },
     );

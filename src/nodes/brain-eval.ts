@@ -1,0 +1,91 @@
+import { percentile, round } from '../bench/percentiles.js';
+import { BrainRuntime } from '../brain/index.js';
+import { ChunkedEpisode, createSimulator } from '../sim/index.js';
+import { tokenizerFor } from '../tokenizer/index.js';
+import { EPISODE_SECONDS } from './episode-runner.js';
+
+/**
+ * `pons sim eval`: a brain package in closed loop with the embedded simulator in one process,
+ * as fast as the CPU allows (not paced to the wall clock): each decision is the brain
+ * runtime's on the camera frame and the instruction (no privileged state), its tokens go
+ * through the spec's tokenizer, and the chunk is executed whole (as the expert's
+ * demonstrations were) before the next decision. Seeds and budgets are `pons sim run`'s.
+ */
+
+export interface BrainEvalOptions {
+  brain: string;
+  tasks: string[];
+  episodes: number;
+  seed: number;
+  providers: string[];
+  progress: (message: string) => void;
+}
+
+export interface BrainEvalEpisode {
+  task: string;
+  seed: number;
+  instruction: string;
+  success: boolean;
+  seconds: number;
+  decisions: number;
+}
+
+export interface BrainEvalTask {
+  task: string;
+  episodes: number;
+  success_rate: number;
+  mean_length_s: number;
+  decision_ms_p50: number;
+}
+
+export async function evaluateBrain(
+  options: BrainEvalOptions,
+): Promise<{ tasks: BrainEvalTask[]; episodes: BrainEvalEpisode[] }> {
+  const runtime = await BrainRuntime.open(options.brain, {
+    providers: options.providers,
+    intraOpThreads: 1,
+  });
+  const sim = await createSimulator();
+  try {
+    const tokenizer = tokenizerFor(runtime.pkg.spec);
+    const episodes: BrainEvalEpisode[] = [];
+    const decisionMs: Record<string, number[]> = {};
+    for (const task of options.tasks) {
+      const ms: number[] = [];
+      decisionMs[task] = ms;
+      for (let i = 0; i < options.episodes; i++) {
+        const seed = options.seed + i;
+        sim.reset(seed, task);
+        const instruction = sim.taskInstruction;
+        const episode = new ChunkedEpisode(sim, runtime.pkg.spec, EPISODE_SECONDS[task] ?? 30);
+        while (!episode.done) {
+          const frame = sim.render();
+          const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, {
+            source: `sim ${task} seed ${seed}`,
+          });
+          ms.push(decision.timings.total_ms);
+          episode.execute(tokenizer.decode(decision.tokens, runtime.pkg.dir));
+        }
+        const { success, seconds, chunks } = episode.result;
+        episodes.push({ task, seed, instruction, success, seconds, decisions: chunks });
+        options.progress(
+          `${task} seed ${seed}: ${success ? 'success' : 'FAILED'} in ${seconds.toFixed(1)} s`,
+        );
+      }
+    }
+    const tasks = options.tasks.map((task) => {
+      const mine = episodes.filter((e) => e.task === task);
+      return {
+        task,
+        episodes: mine.length,
+        success_rate: round(mine.filter((e) => e.success).length / mine.length, 3),
+        mean_length_s: round(mine.reduce((a, e) => a + e.seconds, 0) / mine.length, 2),
+        decision_ms_p50: round(percentile(decisionMs[task] ?? [], 50), 1),
+      };
+    });
+    return { tasks, episodes };
+  } finally {
+    sim.dispose();
+    await runtime.close();
+  }
+}

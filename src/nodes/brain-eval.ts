@@ -17,6 +17,8 @@ export interface BrainEvalOptions {
   tasks: string[];
   episodes: number;
   seed: number;
+  /** Decisions per sim second: each chunk runs 1/rate s (at most its horizon). */
+  rateHz: number;
   providers: string[];
   progress: (message: string) => void;
 }
@@ -57,7 +59,9 @@ export async function evaluateBrain(
         const seed = options.seed + i;
         sim.reset(seed, task);
         const instruction = sim.taskInstruction;
-        const episode = new ChunkedEpisode(sim, runtime.pkg.spec, EPISODE_SECONDS[task] ?? 30);
+        const episode = new ChunkedEpisode(sim, runtime.pkg.spec, EPISODE_SECONDS[task] ?? 30, {
+          replanSeconds: 1 / options.rateHz,
+        });
         while (!episode.done) {
           const frame = sim.render();
           const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, {

@@ -49,7 +49,9 @@ export function* readRos2Mcap(
   const reader = new McapStreamReader({
     decompressHandlers: {
       zstd: (data, size) => {
-        const out = zstdDecompress(data, new Uint8Array(Number(size)));
+        // No output buffer: fzstd compares it with `== 1`, which turns a buffer into a string
+        // of all its bytes (seconds per megabyte); without one it allocates the frame's size.
+        const out = zstdDecompress(data);
         if (out.byteLength !== Number(size))
           throw new Error(`zstd chunk gave ${out.byteLength} bytes, not ${size}`);
         return out;

@@ -90,6 +90,15 @@ export class Recorder {
     this.writing ??= this.drain();
   }
 
+  /**
+   * Resolves once everything queued so far is written: a producer that records in bursts
+   * without yielding (a simulator run as fast as the CPU allows) waits here between bursts
+   * instead of outgrowing the queue.
+   */
+  async drained(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
   /** Writes what is queued, the summary and the footer; the file is then complete. */
   async close(): Promise<void> {
     if (this.closed) return;

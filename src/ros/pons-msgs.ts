@@ -59,15 +59,39 @@ float64 dt
 float64[] values
 `;
 
+/** `pons_msgs/msg/EpisodeEvent`: the start or end of a recorded episode. */
+export const EPISODE_EVENT_MSG = `# The start or the end of one recorded episode (\`pons sim collect\`), so that a reader of the
+# recording knows where each episode begins and ends, what it was asked, and how it went.
+
+# stamp: START: the episode's first observation; END: the time it ended.
+std_msgs/Header header
+
+uint8 START=0
+uint8 END=1
+uint8 event
+
+string episode_id
+# The task kind (reach, push) and the seed its scene was drawn from.
+string task
+uint32 seed
+string instruction
+
+# END only: whether the task succeeded, and the episode's length in seconds.
+bool success
+float64 duration
+`;
+
 /** The `.msg` text of each pons_msgs type, keyed by full ROS 2 type name. */
 export const PONS_MSG_DEFINITIONS: Readonly<Record<string, string>> = Object.freeze({
   'pons_msgs/msg/ActionTokens': ACTION_TOKENS_MSG,
   'pons_msgs/msg/ActionChunk': ACTION_CHUNK_MSG,
+  'pons_msgs/msg/EpisodeEvent': EPISODE_EVENT_MSG,
 });
 
 export const PONS_TYPES = {
   actionTokens: 'pons_msgs/msg/ActionTokens',
   actionChunk: 'pons_msgs/msg/ActionChunk',
+  episodeEvent: 'pons_msgs/msg/EpisodeEvent',
 } as const;
 
 // ---- message shapes ---------------------------------------------------------------------------
@@ -92,6 +116,20 @@ export interface ActionChunkMsg {
   horizon: number;
   dt: number;
   values: number[];
+}
+
+/** EpisodeEvent's `event` constants. */
+export const EPISODE_EVENT = { start: 0, end: 1 } as const;
+
+export interface EpisodeEventMsg {
+  header: HeaderMsg;
+  event: number;
+  episode_id: string;
+  task: string;
+  seed: number;
+  instruction: string;
+  success: boolean;
+  duration: number;
 }
 
 // ---- builders ---------------------------------------------------------------------------------
@@ -214,4 +252,38 @@ function str(value: unknown, source: string, field: string): string {
     throw new InputError(source, field, `must be a string, got ${typeof value}`);
   }
   return value;
+}
+
+export interface EpisodeEventInput {
+  event: keyof typeof EPISODE_EVENT;
+  stampNs: bigint;
+  episodeId: string;
+  task: string;
+  seed: number;
+  instruction: string;
+  /** END only. */
+  success?: boolean;
+  /** END only: seconds. */
+  duration?: number;
+}
+
+export function episodeEventMsg(input: EpisodeEventInput): EpisodeEventMsg {
+  const source = PONS_TYPES.episodeEvent;
+  const { seed, duration = 0 } = input;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+    throw new InputError(source, 'seed', `must be a uint32, got ${String(seed)}`);
+  }
+  if (!Number.isFinite(duration) || duration < 0) {
+    throw new InputError(source, 'duration', `must be a non-negative number, got ${duration}`);
+  }
+  return {
+    header: headerMsg(input.stampNs, '', source),
+    event: EPISODE_EVENT[input.event],
+    episode_id: str(input.episodeId, source, 'episode_id'),
+    task: str(input.task, source, 'task'),
+    seed,
+    instruction: str(input.instruction, source, 'instruction'),
+    success: input.success ?? false,
+    duration,
+  };
 }

@@ -5,8 +5,9 @@ import type { SimState, Simulator } from './simulator.js';
  * Closed-loop episodes with a chunking policy: ask for a chunk (the spec's H steps of joint
  * positions, step k due k·dt after the state it was planned from), execute it by linear
  * interpolation between steps at the physics rate (velocities fed forward from the slope),
- * and ask again when it is used up. The policy may be the scripted expert, the expert
- * through the tokenizer, or a model.
+ * and ask again when it is used up, or after `replanSeconds` (as a brain deciding at a
+ * steady rate, whose newest chunk the cerebellum switches to, time-aligned). The policy may be
+ * the scripted expert, the expert through the tokenizer, or a model.
  */
 
 export type ChunkPolicy = (state: SimState) => Float64Array;
@@ -19,20 +20,28 @@ export interface EpisodeResult {
   chunks: number;
 }
 
+export interface ChunkedEpisodeOptions {
+  /** Ask for a new chunk this long after the last one (default: when it is used up). */
+  replanSeconds?: number;
+  /** Runs before each physics tick, `tick` counted from the episode's start (record here). */
+  beforeTick?: (tick: number) => void;
+}
+
 export function runChunkedEpisode(
   sim: Simulator,
   spec: ActionSpec,
   policy: ChunkPolicy,
   budgetSeconds: number,
+  options: ChunkedEpisodeOptions = {},
 ): EpisodeResult {
-  const episode = new ChunkedEpisode(sim, spec, budgetSeconds);
+  const episode = new ChunkedEpisode(sim, spec, budgetSeconds, options);
   while (!episode.done) episode.execute(policy(sim.state()));
   return episode.result;
 }
 
 /**
  * One episode executed chunk by chunk, for policies that decide asynchronously (a model):
- * `execute` runs a chunk to its end, to success, or to the budget.
+ * `execute` runs a chunk until it is used up (or `replanSeconds`), success, or the budget.
  */
 export class ChunkedEpisode {
   private readonly joints: number[];
@@ -48,6 +57,7 @@ export class ChunkedEpisode {
     private readonly sim: Simulator,
     private readonly spec: ActionSpec,
     budgetSeconds: number,
+    private readonly options: ChunkedEpisodeOptions = {},
   ) {
     this.joints = spec.dimensions.map((d, i) => {
       const j = sim.jointNames.indexOf(d.name);
@@ -61,7 +71,13 @@ export class ChunkedEpisode {
       return j;
     });
     const period = sim.physicsPeriodSeconds;
-    this.ticksPerChunk = Math.round((spec.horizon * spec.dt) / period);
+    this.ticksPerChunk = Math.min(
+      Math.round((spec.horizon * spec.dt) / period),
+      Math.round((options.replanSeconds ?? Number.POSITIVE_INFINITY) / period),
+    );
+    if (!(this.ticksPerChunk >= 1)) {
+      throw new RangeError(`replanSeconds ${options.replanSeconds} is shorter than a physics tick`);
+    }
     this.budget = Math.round(budgetSeconds / period);
     this.position = new Float64Array(sim.jointNames.length);
     this.velocity = new Float64Array(sim.jointNames.length);
@@ -97,6 +113,7 @@ export class ChunkedEpisode {
         position[joints[d] as number] = a + f * (b - a);
         velocity[joints[d] as number] = (b - a) / spec.dt;
       }
+      this.options.beforeTick?.(this.ticks);
       sim.applyJointTargets(position, velocity);
       sim.step();
       this.ticks++;

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   ros: ['contract'],
   record: ['wire', 'ros'],
   sim: ['contract'],
-  finetune: ['contract', 'record'],
+  finetune: ['contract', 'tokenizer', 'record', 'ros'],
   nodes: '*',
   bench: '*',
   cli: '*',

@@ -58,6 +58,9 @@ describe('pons --help', () => {
     [['sim', 'run'], 'pons sim run'],
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],
+    [['sim', 'collect'], 'pons sim collect'],
+    [['dataset', 'export'], 'pons dataset export'],
+    [['bench', 'collect'], 'pons bench collect'],
     [['replay'], 'pons replay'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
@@ -79,6 +82,7 @@ describe('pons --help', () => {
       'bus',
       'model',
       'sim',
+      'dataset',
       'replay',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
@@ -91,6 +95,83 @@ describe('pons --help', () => {
       for (const flag of ['--tokens', '--state', '--curve-secret', '--insecure', '--duration']) {
         expect(stdout, `${sub} ${flag}`).toContain(flag);
       }
+    }
+  });
+});
+
+describe('pons sim collect and pons dataset export', () => {
+  it('collect records episodes and says how fast; export makes a dataset of them', () => {
+    const record = join(dir, 'collect');
+    const collected = pons(
+      'sim',
+      'collect',
+      '--task',
+      'reach',
+      '--episodes',
+      '2',
+      '--record',
+      record,
+      '--json',
+    );
+    expect(collected.status, collected.stderr).toBe(0);
+    const summary = JSON.parse(collected.stdout);
+    expect(summary).toMatchObject({ episodes: 2, succeeded: 2 });
+    expect(summary.episodes_per_minute).toBeGreaterThan(0);
+    expect(stderrLines(collected)).toEqual([
+      expect.stringMatching(
+        /^\[pons sim collect\] 1\/2 reach-0: success in \d+\.\d s, \d+ decisions$/,
+      ),
+      expect.stringMatching(/^\[pons sim collect\] 2\/2 reach-1: success/),
+    ]);
+    const to = join(dir, 'aa');
+    const exported = pons(
+      'dataset',
+      'export',
+      '--from',
+      summary.file,
+      '--to',
+      to,
+      '--format',
+      'align-anything',
+      '--json',
+    );
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ format: 'align-anything', episodes: 2 });
+    expect(exported.stderr).toMatch(/\[pons dataset\] file 1\/1 collect-reach-0\.mcap: /);
+    expect(statSync(join(to, 'train.parquet')).size).toBeGreaterThan(0);
+    expect(readFileSync(join(to, 'README.md'), 'utf8')).toContain('AA_TI2T');
+  });
+
+  it('refuses an unknown format, a missing file and an unknown task in one line', () => {
+    for (const [args, message] of [
+      [
+        ['dataset', 'export', '--from', 'x.mcap', '--to', dir, '--format', 'rlds'],
+        /^pons: --format: \(root\): must be align-anything or lerobot$/,
+      ],
+      [
+        [
+          'dataset',
+          'export',
+          '--from',
+          join(dir, 'missing.mcap'),
+          '--to',
+          dir,
+          '--format',
+          'lerobot',
+          '--images',
+          'columns',
+        ],
+        /missing\.mcap: \(root\): cannot be read \(ENOENT\)/,
+      ],
+      [
+        ['sim', 'collect', '--task', 'fly', '--record', dir],
+        /^pons: --task: \(root\): must be all, reach or push$/,
+      ],
+    ] as const) {
+      const result = pons(...args);
+      expect(result.status).toBe(2);
+      expect(stderrLines(result).at(-1)).toMatch(message);
+      expectNoStackTrace(result.stderr);
     }
   });
 });

@@ -10,6 +10,8 @@ import {
   ACTION_TOKENS_MSG,
   actionChunkMsg,
   actionTokensMsg,
+  EPISODE_EVENT_MSG,
+  episodeEventMsg,
   messageDefinitions,
   PONS_MSG_DEFINITIONS,
   PONS_TYPES,
@@ -50,9 +52,10 @@ describe('pons_msgs definitions', () => {
     const files = readdirSync(MSG_DIR)
       .filter((f) => f.endsWith('.msg'))
       .sort();
-    expect(files).toEqual(['ActionChunk.msg', 'ActionTokens.msg']);
+    expect(files).toEqual(['ActionChunk.msg', 'ActionTokens.msg', 'EpisodeEvent.msg']);
     expect(readFileSync(join(MSG_DIR, 'ActionTokens.msg'), 'utf8')).toBe(ACTION_TOKENS_MSG);
     expect(readFileSync(join(MSG_DIR, 'ActionChunk.msg'), 'utf8')).toBe(ACTION_CHUNK_MSG);
+    expect(readFileSync(join(MSG_DIR, 'EpisodeEvent.msg'), 'utf8')).toBe(EPISODE_EVENT_MSG);
     expect(Object.keys(PONS_MSG_DEFINITIONS).sort()).toEqual(
       files.map((f) => `pons_msgs/msg/${f.replace('.msg', '')}`).sort(),
     );
@@ -94,6 +97,7 @@ describe('pons_msgs definitions', () => {
     for (const [file, type] of [
       ['ActionTokens.msg', PONS_TYPES.actionTokens],
       ['ActionChunk.msg', PONS_TYPES.actionChunk],
+      ['EpisodeEvent.msg', PONS_TYPES.episodeEvent],
     ] as const) {
       const fromFile = parse(withHeader(readFileSync(join(MSG_DIR, file), 'utf8')), { ros2: true });
       const resolved = messageDefinitions(type);
@@ -197,5 +201,38 @@ describe('ActionChunk', () => {
     expect(() => actionChunkMsg({ ...input, horizon: 0 })).toThrow(/horizon/);
     expect(() => actionChunkMsg({ ...input, dt: 0 })).toThrow(/dt/);
     expect(() => actionChunkMsg({ ...input, dimensionNames: [] })).toThrow(/dimension_names/);
+  });
+});
+
+describe('EpisodeEvent', () => {
+  const input = {
+    event: 'end' as const,
+    stampNs: 12_500_000_000n,
+    episodeId: 'push-7',
+    task: 'push',
+    seed: 7,
+    instruction: 'push the red block to the left zone',
+    success: true,
+    duration: 12.5,
+  };
+
+  for (const distro of ROS_DISTROS) {
+    it(`round-trips CDR against its definition (deps from ${distro})`, () => {
+      const msg = episodeEventMsg(input);
+      expect(msg.event).toBe(1);
+      expect(msg.header.stamp).toEqual({ sec: 12, nanosec: 500_000_000 });
+      expectCdrRoundTrip(msg, PONS_TYPES.episodeEvent, distro);
+      expectCdrRoundTrip(
+        episodeEventMsg({ ...input, event: 'start' }),
+        PONS_TYPES.episodeEvent,
+        distro,
+      );
+    });
+  }
+
+  it('refuses a seed that is no uint32 and a negative duration', () => {
+    expect(() => episodeEventMsg({ ...input, seed: -1 })).toThrow(/seed: must be a uint32/);
+    expect(() => episodeEventMsg({ ...input, seed: 1.5 })).toThrow(/seed/);
+    expect(() => episodeEventMsg({ ...input, duration: -2 })).toThrow(/duration/);
   });
 });

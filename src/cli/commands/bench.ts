@@ -6,6 +6,7 @@ import { version as zmqVersion } from 'zeromq';
 import { runBrainBench } from '../../bench/brain-bench.js';
 import { runBrainPipelineBench } from '../../bench/brain-pipeline-bench.js';
 import { runCerebellumBench } from '../../bench/cerebellum-bench.js';
+import { runCollectBench } from '../../bench/collect-bench.js';
 import { runLearnedStageBench } from '../../bench/learned-stage-bench.js';
 import { runLinkBench } from '../../bench/link-bench.js';
 import { runRecorderBench } from '../../bench/recorder-bench.js';
@@ -188,6 +189,23 @@ export function registerBench(program: Command): void {
     .option('--frames <n>', 'frames rendered per resolution', '500')
     .action(async (flags: { json?: boolean; seconds: string; frames: string }) => {
       const result = await runSimBench(Number(flags.seconds), Number(flags.frames));
+      printResult(result, flags.json);
+    });
+  bench
+    .command('collect')
+    .description(
+      'recorded expert demonstrations per minute (pons sim collect) and dataset export speed',
+    )
+    .option('--json', 'print the result as JSON')
+    .option('--episodes <n>', 'episodes per task', '25')
+    .option('--config <robot.yaml>', 'robot profile (brain topics)', DEFAULT_PROFILE)
+    .option('--model <dir>', 'model package (prompt, vocabulary, spec)', DEFAULT_BRAIN)
+    .action(async (flags: { json?: boolean; episodes: string; config: string; model: string }) => {
+      const result = await runCollectBench(
+        loadProfile(flags.config),
+        flags.model,
+        Number(flags.episodes),
+      );
       printResult(result, flags.json);
     });
 }

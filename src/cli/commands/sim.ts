@@ -1,13 +1,15 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { loadActionSpec } from '../../contract/index.js';
+import { InputError, loadActionSpec } from '../../contract/index.js';
 import { stderrLog } from '../../link/index.js';
 import { evaluateBrain } from '../../nodes/brain-eval.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
 import { loadProfile } from '../../nodes/profile.js';
+import { collectEpisodes } from '../../nodes/sim-collect.js';
 import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
+import { TASK_KINDS, type TaskKind } from '../../sim/index.js';
 import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
@@ -90,14 +92,79 @@ export function registerSim(program: Command): void {
     );
 
   sim
+    .command('collect')
+    .description(
+      'recorded expert demonstrations: simulator and scripted expert in one process, as fast as the CPU allows',
+    )
+    .option('--task <task>', 'reach | push | all', 'all')
+    .option('--episodes <n>', 'episodes per task', '10')
+    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '0')
+    .requiredOption('--record <dir>', 'where the rosbag2 MCAP file goes')
+    .option('--config <robot.yaml>', 'robot profile (ActionSpec, brain topics)', DEFAULT_PROFILE)
+    .option('--rate <hz>', 'expert decisions per sim second', '2')
+    .option('--fps <hz>', 'camera frames and joint states per sim second (default 1/dt)')
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (flags: {
+        task: string;
+        episodes: string;
+        seed: string;
+        record: string;
+        config: string;
+        rate: string;
+        fps?: string;
+        json?: boolean;
+      }) => {
+        const profile = loadProfile(flags.config);
+        const tasks = flags.task === 'all' ? [...TASK_KINDS] : [flags.task];
+        if (!tasks.every((t): t is TaskKind => (TASK_KINDS as readonly string[]).includes(t))) {
+          throw new InputError('--task', '', `must be all, ${TASK_KINDS.join(' or ')}`);
+        }
+        const run = await collectEpisodes({
+          spec: loadActionSpec(profile.spec),
+          brain: profile.brain,
+          tasks,
+          episodes: Number(flags.episodes),
+          seed: Number(flags.seed),
+          dir: flags.record,
+          budgetSeconds: (task) => EPISODE_SECONDS[task] ?? 30,
+          rateHz: Number(flags.rate),
+          ...(flags.fps === undefined ? {} : { frameHz: Number(flags.fps) }),
+          progress: (done, total, e) =>
+            process.stderr.write(
+              `[pons sim collect] ${done}/${total} ${e.id}: ${e.success ? 'success' : 'failure'} in ${e.seconds.toFixed(1)} s, ${e.decisions} decisions\n`,
+            ),
+        });
+        const succeeded = run.episodes.filter((e) => e.success).length;
+        const summary = {
+          file: run.file,
+          episodes: run.episodes.length,
+          succeeded,
+          wall_s: run.wallSeconds,
+          episodes_per_minute: (60 * run.episodes.length) / run.wallSeconds,
+          sim_s_per_wall_s: run.episodes.reduce((a, e) => a + e.seconds, 0) / run.wallSeconds,
+          bytes: run.recorded.bytes,
+        };
+        if (flags.json) console.log(JSON.stringify({ ...summary, runs: run.episodes }));
+        else {
+          console.log(
+            `${summary.episodes} episodes (${succeeded} succeeded) in ${summary.wall_s.toFixed(1)} s: ` +
+              `${summary.episodes_per_minute.toFixed(1)} episodes/min, ${(summary.bytes / 1e6).toFixed(1)} MB in ${summary.file}`,
+          );
+        }
+      },
+    );
+
+  sim
     .command('eval')
     .description(
-      'a brain package in closed loop in one process, unpaced: decide on the frame, execute the chunk',
+      'a brain package in closed loop in one process, unpaced: decide on the camera frame, execute the chunk',
     )
     .option('--task <task>', 'reach | push | all', 'all')
     .option('--episodes <n>', 'episodes per task', '50')
     .option('--brain <dir>', 'a brain model package', DEFAULT_BRAIN)
     .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
+    .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
     .option('--providers <list>', 'execution providers', 'cpu')
     .option('--json', 'print the result as JSON')
     .action(
@@ -106,6 +173,7 @@ export function registerSim(program: Command): void {
         episodes: string;
         brain: string;
         seed: string;
+        rate: string;
         providers: string;
         json?: boolean;
       }) => {
@@ -114,6 +182,7 @@ export function registerSim(program: Command): void {
           tasks: flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task],
           episodes: Number(flags.episodes),
           seed: Number(flags.seed),
+          rateHz: Number(flags.rate),
           providers: flags.providers.split(','),
           progress: (m) => process.stderr.write(`[pons sim eval] ${m}\n`),
         });

@@ -1,0 +1,207 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ActionSpec, InputError, specId } from '../contract/index.js';
+import { Recorder, type RecorderCounters } from '../record/recorder.js';
+import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';
+import { createSimulator, runChunkedEpisode, ScriptedExpert, type TaskKind } from '../sim/index.js';
+import { tokenizerFor } from '../tokenizer/index.js';
+import {
+  recordDecision,
+  recordFrame,
+  recordInstruction,
+  recordJointState,
+} from './brain-recording.js';
+import type { RobotProfile } from './profile.js';
+
+/**
+ * Recorded expert demonstrations, as fast as the CPU allows: the simulator and the scripted
+ * expert in one process, no wall-clock pacing. The expert decides at `rateHz` of sim time, its
+ * chunks go through the tokenizer and are executed time-aligned (step k at the decision's
+ * stamp + k·dt) by the in-process episode loop, and everything is recorded in the topic layout
+ * of `pons brain --record` (camera frames, joint states, the instruction, ActionTokens), plus a
+ * pons_msgs/EpisodeEvent at each episode's start and end. One MCAP file per run; its clock is
+ * sim time, continuous across the run's episodes (each starts a second after the last ended).
+ */
+
+export const EPISODE_EVENTS_TOPIC = '/pons/episode';
+export const EXPERT_MODEL_ID = 'scripted-expert';
+
+export interface CollectOptions {
+  spec: ActionSpec;
+  /** Topic names (cameras, joint states, instruction): the robot profile's brain section. */
+  brain: Pick<RobotProfile['brain'], 'cameras' | 'joint_states_topic' | 'instruction_topic'>;
+  tasks: readonly TaskKind[];
+  /** Episodes per task; episode i of a task uses seed + i. */
+  episodes: number;
+  seed: number;
+  /** The directory the MCAP file goes to. */
+  dir: string;
+  /** Sim seconds an episode may take, per task. */
+  budgetSeconds: (task: TaskKind) => number;
+  /** Decisions per sim second (default 2, the expert's steady rate). */
+  rateHz?: number;
+  /** Camera frames and joint states per sim second (default 1/dt of the spec). */
+  frameHz?: number;
+  progress?: (done: number, total: number, episode: CollectedEpisode) => void;
+}
+
+export interface CollectedEpisode {
+  id: string;
+  task: TaskKind;
+  seed: number;
+  instruction: string;
+  success: boolean;
+  seconds: number;
+  decisions: number;
+  frames: number;
+}
+
+export interface Collection {
+  file: string;
+  episodes: CollectedEpisode[];
+  wallSeconds: number;
+  recorded: RecorderCounters;
+}
+
+/** Sim time between one episode's end and the next one's start in the recording. */
+const GAP_NS = 1_000_000_000n;
+
+export async function collectEpisodes(options: CollectOptions): Promise<Collection> {
+  const { spec, brain, tasks, episodes, seed } = options;
+  const source = 'sim collect';
+  if (!Number.isInteger(episodes) || episodes < 1) {
+    throw new InputError(source, 'episodes', `must be a positive integer, got ${episodes}`);
+  }
+  const rateHz = options.rateHz ?? 2;
+  const frameHz = options.frameHz ?? 1 / spec.dt;
+  for (const [field, hz] of [
+    ['rate', rateHz],
+    ['fps', frameHz],
+  ] as const) {
+    if (!(hz > 0 && hz <= 200)) {
+      throw new InputError(source, field, `must be above 0 and at most 200 Hz, got ${hz}`);
+    }
+  }
+  const camera = brain.cameras[0]?.name;
+  if (camera === undefined) throw new InputError(source, 'brain.cameras', 'names no camera');
+  mkdirSync(options.dir, { recursive: true });
+  const file = join(options.dir, `collect-${tasks.join('-')}-${seed}.mcap`);
+  const recorder = await Recorder.open(file, { maxQueue: 1 << 20 });
+  const sim = await createSimulator();
+  const expert = new ScriptedExpert(spec, sim.arm, sim.scene);
+  const tokenizer = tokenizerFor(spec);
+  const id = specId(spec);
+  const periodNs = sim.physicsPeriodNs;
+  const frameTicks = Math.max(1, Math.round(1 / frameHz / sim.physicsPeriodSeconds));
+  const frame = new Uint8Array(3 * sim.camera.width * sim.camera.height);
+  const started = performance.now();
+  const total = tasks.length * episodes;
+  const collected: CollectedEpisode[] = [];
+  let baseNs = 0n;
+  let seq = 0;
+  try {
+    for (const task of tasks) {
+      for (let i = 0; i < episodes; i++) {
+        sim.reset(seed + i, task);
+        const instruction = sim.taskInstruction;
+        const episodeId = `${task}-${seed + i}`;
+        const event = { episodeId, task, seed: seed + i, instruction };
+        const at = (ns: bigint) => baseNs + ns;
+        recorder.record(
+          EPISODE_EVENTS_TOPIC,
+          PONS_TYPES.episodeEvent,
+          at(0n),
+          episodeEventMsg({ ...event, event: 'start', stampNs: at(0n) }),
+          'reliable',
+        );
+        recordInstruction(recorder, brain, at(0n), instruction);
+        let decisions = 0;
+        let frames = 0;
+        let decidedAtTick = -1;
+        const result = runChunkedEpisode(
+          sim,
+          spec,
+          (state) => {
+            const tokens = tokenizer.encode(expert.plan(state, sim.task));
+            const stampNs = at(state.timeNs);
+            recordDecision(recorder, {
+              spec_id: id,
+              model_id: EXPERT_MODEL_ID,
+              episode_id: episodeId,
+              seq: seq++,
+              obs_stamp_ns: stampNs,
+              emit_stamp_ns: stampNs,
+              tokens,
+              timings_ms: {},
+            });
+            decisions++;
+            decidedAtTick = Number(state.timeNs / periodNs);
+            return tokenizer.decode(tokens, source);
+          },
+          options.budgetSeconds(task),
+          {
+            replanSeconds: 1 / rateHz,
+            // Every decision sees a frame and a joint state of its own stamp, as a brain does.
+            beforeTick: (tick) => {
+              if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
+              const stampNs = at(sim.timeNs);
+              const { encoding, width, height, step, data } = sim.render(frame);
+              recordFrame(recorder, brain, camera, stampNs, stampNs, {
+                kind: 'raw',
+                encoding,
+                width,
+                height,
+                step,
+                data,
+              });
+              const joints = sim.jointState();
+              recordJointState(recorder, brain, stampNs, stampNs, joints.names, joints.position);
+              frames++;
+            },
+          },
+        );
+        const endNs = at(sim.timeNs);
+        recorder.record(
+          EPISODE_EVENTS_TOPIC,
+          PONS_TYPES.episodeEvent,
+          endNs,
+          episodeEventMsg({
+            ...event,
+            event: 'end',
+            stampNs: endNs,
+            success: result.success,
+            duration: result.seconds,
+          }),
+          'reliable',
+        );
+        baseNs = endNs + GAP_NS;
+        // The episode ran without yielding; let the recorder catch up before the next one.
+        await recorder.drained();
+        const done: CollectedEpisode = {
+          id: episodeId,
+          task,
+          seed: seed + i,
+          instruction,
+          success: result.success,
+          seconds: result.seconds,
+          decisions,
+          frames,
+        };
+        collected.push(done);
+        options.progress?.(collected.length, total, done);
+      }
+    }
+  } finally {
+    await recorder.close();
+    sim.dispose();
+  }
+  if (recorder.counters.dropped > 0) {
+    throw new Error(`${file}: the recorder dropped ${recorder.counters.dropped} messages`);
+  }
+  return {
+    file,
+    episodes: collected,
+    wallSeconds: (performance.now() - started) / 1000,
+    recorded: recorder.counters,
+  };
+}

@@ -11,6 +11,7 @@ their seeded values.
 """
 
 import json
+import math
 import os
 import tempfile
 
@@ -113,3 +114,34 @@ def load_package_weights(model, package_dir, log=print):
     log(f"loaded {len(loaded)} parameters from {onnx_dir}; not in the graphs (unused): "
         f"{len(unused)}")
     return unused
+
+
+def transplant(source, target, log=print):
+    """Copies `source`'s parameters into `target` (same architecture, maybe another image
+    size): same-shaped ones as they are; the vision position embeddings resampled bicubically
+    over the patch grid (the CLS position kept), as CLIP is moved to a new resolution."""
+    params = dict(target.named_parameters())
+    resampled = []
+    with torch.no_grad():
+        for name, p in source.named_parameters():
+            q = params[name]
+            if q.shape == p.shape:
+                q.copy_(p)
+            elif name.endswith("embeddings.position_embedding.weight"):
+                q.copy_(resample_positions(p, q.shape[0]))
+                resampled.append(name)
+            else:
+                raise ValueError(f"{name}: {list(p.shape)} in the base, {list(q.shape)} here")
+    if resampled:
+        log(f"position embeddings resampled to {params[resampled[0]].shape[0] - 1} patches")
+
+
+def resample_positions(weight, count):
+    """[1 + n*n, d] position embeddings (CLS first) -> [count, d], count = 1 + m*m."""
+    old, new = round(math.sqrt(weight.shape[0] - 1)), round(math.sqrt(count - 1))
+    if old * old + 1 != weight.shape[0] or new * new + 1 != count:
+        raise ValueError(f"position embeddings {weight.shape[0]} -> {count}: not square grids")
+    grid = weight[1:].reshape(old, old, -1).permute(2, 0, 1)[None]
+    grid = torch.nn.functional.interpolate(grid, size=(new, new), mode="bicubic",
+                                           align_corners=False)
+    return torch.cat([weight[:1], grid[0].permute(1, 2, 0).reshape(new * new, -1)])

@@ -8,8 +8,9 @@ import { EPISODE_SECONDS } from './episode-runner.js';
  * `pons sim eval`: a brain package in closed loop with the embedded simulator in one process,
  * as fast as the CPU allows (not paced to the wall clock): each decision is the brain
  * runtime's on the camera frame and the instruction (no privileged state), its tokens go
- * through the spec's tokenizer, and the chunk is executed whole (as the expert's
- * demonstrations were) before the next decision. Seeds and budgets are `pons sim run`'s.
+ * through the spec's tokenizer, and the chunk is executed time-aligned for 1/rate s before
+ * the next decision, as `pons sim collect` executes the expert's. Seeds and budgets are
+ * `pons sim run`'s.
  */
 
 export interface BrainEvalOptions {

@@ -56,6 +56,7 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "export"))
@@ -188,8 +189,8 @@ def greedy_reference(model, data, i, first, last):
 
 
 def write_parity(model, data, out, count, seed, first, last):
-    """parity.json: held-out rows (their images as the training set's resized bytes) with the
-    PyTorch greedy tokens and logits. Rows whose greedy choice is a near-tie (margin < 1e-3,
+    """parity.json and parity/*.png: held-out rows (their images as the training set's
+    resized bytes, lossless) with the PyTorch greedy tokens and logits. Rows whose greedy choice is a near-tie (margin < 1e-3,
     decided by float rounding) are skipped, as the golden vectors do."""
     model = model.to("cpu").eval()
     order = np.random.default_rng(seed).permutation(data.count)
@@ -202,16 +203,18 @@ def write_parity(model, data, out, count, seed, first, last):
             skipped += 1
             continue
         r = data.rows[int(i)]
-        cases.append({"row": int(i), "instruction": r["instruction"], "episode": r["episode"],
+        image = f"parity/{len(cases)}.png"
+        os.makedirs(os.path.join(out, "parity"), exist_ok=True)
+        Image.fromarray(np.asarray(data.pixels[int(i)]), "RGB").save(os.path.join(out, image))
+        cases.append({"image": image, "instruction": r["instruction"], "episode": r["episode"],
                       "step": r["step"], "tokens": tokens, "logits": logits, "margin": margin,
                       "dataset_tokens": [int(t) for t in data.actions[int(i)]]})
     llava_onnx.write_json(os.path.join(out, "parity.json"), {
         "note": "Written by models/training/finetune_tiny_vla.py: greedy autoregressive action "
         "tokens and their action-range logits from the plain PyTorch model (full sequence, "
-        "no KV cache) for held-out rows of the validation training set; the image is the "
-        "row's resized RGB bytes (pixels.u8). `pons finetune brain` checks the exported "
-        "graphs reproduce them.",
-        "validation_set": os.path.abspath(data.dir),
+        "no KV cache) for held-out rows of the validation set; each image is the row's "
+        "frame as the preprocessor resized it, so the runtime's resize is the identity. "
+        "`pons finetune brain` checks that the exported graphs reproduce them.",
         "tolerance": PARITY_TOLERANCE,
         "skipped_near_ties": skipped,
         "cases": cases,
@@ -236,6 +239,7 @@ def resolve_device(name):
 
 def export_package(model, base, out, manifest, training):
     os.makedirs(out, exist_ok=True)
+    shutil.rmtree(os.path.join(out, "parity"), ignore_errors=True)  # a previous run's cases
     llava_onnx.export_graphs(model, os.path.join(out, "onnx"))
     for name in COPIED:
         shutil.copyfile(os.path.join(base, name), os.path.join(out, name))

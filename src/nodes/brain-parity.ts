@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrainRuntime } from '../brain/index.js';
 import { InputError, readJsonFile } from '../contract/index.js';
@@ -6,12 +6,13 @@ import { InputError, readJsonFile } from '../contract/index.js';
 /**
  * A fine-tuned package against its trainer: the held-out decisions of its `parity.json`
  * (greedy autoregressive tokens and action-range logits from the plain PyTorch model) run
- * through the TypeScript brain runtime on the same pixels. The tokens must be identical and
- * the logits within the file's tolerance.
+ * through the TypeScript brain runtime on the same pixels (`parity/*.png`, already at the
+ * model's image size, so the runtime's resize is the identity). The tokens must be identical
+ * and the logits within the file's tolerance.
  */
 
 interface ParityCase {
-  row: number;
+  image: string;
   instruction: string;
   tokens: number[];
   logits: number[][];
@@ -27,8 +28,7 @@ export interface ParityReport {
   accepted: boolean;
 }
 
-/** `validationSet`: the training-set directory whose rows parity.json names. */
-export async function checkParity(pkgDir: string, validationSet: string): Promise<ParityReport> {
+export async function checkParity(pkgDir: string): Promise<ParityReport> {
   const parityPath = join(pkgDir, 'parity.json');
   const parity = readJsonFile(parityPath) as { tolerance?: unknown; cases?: unknown };
   if (!Array.isArray(parity.cases) || parity.cases.length === 0) {
@@ -38,25 +38,17 @@ export async function checkParity(pkgDir: string, validationSet: string): Promis
     throw new InputError(parityPath, 'tolerance', 'must be a positive number');
   }
   const cases = parity.cases as ParityCase[];
-  const meta = readJsonFile(join(validationSet, 'meta.json')) as {
-    count: number;
-    image: { height: number; width: number };
-  };
-  const { height, width } = meta.image;
   const runtime = await BrainRuntime.open(pkgDir, { providers: ['cpu'], intraOpThreads: 1 });
-  const pixels = openSync(join(validationSet, 'pixels.u8'), 'r');
   let mismatches = 0;
   let worst = 0;
   try {
     for (const [i, c] of cases.entries()) {
-      if (!Number.isInteger(c.row) || c.row < 0 || c.row >= meta.count) {
-        throw new InputError(parityPath, `cases[${i}].row`, `is not a row of ${validationSet}`);
+      const image = join(pkgDir, String(c.image));
+      if (!existsSync(image)) {
+        throw new InputError(parityPath, `cases[${i}].image`, `${image} does not exist`);
       }
-      const data = new Uint8Array(height * width * 3);
-      readSync(pixels, data, 0, data.length, c.row * data.length);
-      // The row's bytes are already resized: the runtime's resize and crop are the identity.
       const decision = await runtime.decide(
-        { kind: 'raw', encoding: 'rgb8', width, height, step: 3 * width, data },
+        { kind: 'compressed', format: 'png', data: readFileSync(image) },
         c.instruction,
         { source: `${parityPath} cases[${i}]`, keepLogits: c.tokens.length },
       );
@@ -72,7 +64,6 @@ export async function checkParity(pkgDir: string, validationSet: string): Promis
       });
     }
   } finally {
-    closeSync(pixels);
     await runtime.close();
   }
   return {

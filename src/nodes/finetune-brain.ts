@@ -80,7 +80,7 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
       ...options.trainerArgs,
     ]);
     options.progress(`checking ${out} against PyTorch on held-out rows`);
-    const parity = await checkParity(out, join(work, 'validation'));
+    const parity = await checkParity(out);
     const manifestPath = join(out, 'pons.json');
     const manifest = readJsonFile(manifestPath) as { training: Record<string, unknown> };
     manifest.training = { ...manifest.training, accepted: parity.accepted, parity };

@@ -1,6 +1,7 @@
 import { percentile, round } from '../bench/percentiles.js';
 import { BrainRuntime } from '../brain/index.js';
-import { ChunkedEpisode, createSimulator } from '../sim/index.js';
+import type { ActionSpec } from '../contract/index.js';
+import { ChunkedEpisode, createSimulator, type Frame as SimFrame } from '../sim/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { EPISODE_SECONDS } from './episode-runner.js';
 
@@ -41,16 +42,40 @@ export interface BrainEvalTask {
   decision_ms_p50: number;
 }
 
+/** A brain package as a chunk policy on simulator frames: frame + instruction → joint chunk. */
+export interface BrainPolicy {
+  readonly spec: ActionSpec;
+  decide(frame: SimFrame, instruction: string, source: string): Promise<BrainChunk>;
+  close(): Promise<void>;
+}
+
+export interface BrainChunk {
+  chunk: Float64Array;
+  ms: number;
+}
+
+export async function openBrainPolicy(dir: string, providers: string[]): Promise<BrainPolicy> {
+  const runtime = await BrainRuntime.open(dir, { providers, intraOpThreads: 1 });
+  const tokenizer = tokenizerFor(runtime.pkg.spec);
+  return {
+    spec: runtime.pkg.spec,
+    decide: async (frame, instruction, source) => {
+      const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, { source });
+      return {
+        chunk: tokenizer.decode(decision.tokens, runtime.pkg.dir),
+        ms: decision.timings.total_ms,
+      };
+    },
+    close: () => runtime.close(),
+  };
+}
+
 export async function evaluateBrain(
   options: BrainEvalOptions,
 ): Promise<{ tasks: BrainEvalTask[]; episodes: BrainEvalEpisode[] }> {
-  const runtime = await BrainRuntime.open(options.brain, {
-    providers: options.providers,
-    intraOpThreads: 1,
-  });
+  const brain = await openBrainPolicy(options.brain, options.providers);
   const sim = await createSimulator();
   try {
-    const tokenizer = tokenizerFor(runtime.pkg.spec);
     const episodes: BrainEvalEpisode[] = [];
     const decisionMs: Record<string, number[]> = {};
     for (const task of options.tasks) {
@@ -60,16 +85,13 @@ export async function evaluateBrain(
         const seed = options.seed + i;
         sim.reset(seed, task);
         const instruction = sim.taskInstruction;
-        const episode = new ChunkedEpisode(sim, runtime.pkg.spec, EPISODE_SECONDS[task] ?? 30, {
+        const episode = new ChunkedEpisode(sim, brain.spec, EPISODE_SECONDS[task] ?? 30, {
           replanSeconds: 1 / options.rateHz,
         });
         while (!episode.done) {
-          const frame = sim.render();
-          const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, {
-            source: `sim ${task} seed ${seed}`,
-          });
-          ms.push(decision.timings.total_ms);
-          episode.execute(tokenizer.decode(decision.tokens, runtime.pkg.dir));
+          const decided = await brain.decide(sim.render(), instruction, `sim ${task} seed ${seed}`);
+          ms.push(decided.ms);
+          episode.execute(decided.chunk);
         }
         const { success, seconds, chunks } = episode.result;
         episodes.push({ task, seed, instruction, success, seconds, decisions: chunks });
@@ -91,6 +113,6 @@ export async function evaluateBrain(
     return { tasks, episodes };
   } finally {
     sim.dispose();
-    await runtime.close();
+    await brain.close();
   }
 }

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { InputError, loadActionSpec } from '../../contract/index.js';
 import { stderrLog } from '../../link/index.js';
-import { evaluateBrain } from '../../nodes/brain-eval.js';
+import { evaluateBrain, openBrainPolicy } from '../../nodes/brain-eval.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
@@ -103,6 +103,10 @@ export function registerSim(program: Command): void {
     .option('--config <robot.yaml>', 'robot profile (ActionSpec, brain topics)', DEFAULT_PROFILE)
     .option('--rate <hz>', 'expert decisions per sim second', '2')
     .option('--fps <hz>', 'camera frames and joint states per sim second (default 1/dt)')
+    .option(
+      '--brain <dir>',
+      'DAgger: this brain package acts, the expert labels each of its decisions',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (flags: {
@@ -113,6 +117,7 @@ export function registerSim(program: Command): void {
         config: string;
         rate: string;
         fps?: string;
+        brain?: string;
         json?: boolean;
       }) => {
         const profile = loadProfile(flags.config);
@@ -120,7 +125,10 @@ export function registerSim(program: Command): void {
         if (!tasks.every((t): t is TaskKind => (TASK_KINDS as readonly string[]).includes(t))) {
           throw new InputError('--task', '', `must be all, ${TASK_KINDS.join(' or ')}`);
         }
+        const actor =
+          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu']);
         const run = await collectEpisodes({
+          ...(actor === undefined ? {} : { actor }),
           spec: loadActionSpec(profile.spec),
           brain: profile.brain,
           tasks,
@@ -134,7 +142,7 @@ export function registerSim(program: Command): void {
             process.stderr.write(
               `[pons sim collect] ${done}/${total} ${e.id}: ${e.success ? 'success' : 'failure'} in ${e.seconds.toFixed(1)} s, ${e.decisions} decisions\n`,
             ),
-        });
+        }).finally(() => actor?.close());
         const succeeded = run.episodes.filter((e) => e.success).length;
         const summary = {
           file: run.file,

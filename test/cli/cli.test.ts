@@ -59,6 +59,8 @@ describe('pons --help', () => {
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],
     [['sim', 'collect'], 'pons sim collect'],
+    [['sim', 'eval'], 'pons sim eval'],
+    [['finetune', 'brain'], 'pons finetune brain'],
     [['dataset', 'export'], 'pons dataset export'],
     [['bench', 'collect'], 'pons bench collect'],
     [['replay'], 'pons replay'],
@@ -83,6 +85,7 @@ describe('pons --help', () => {
       'model',
       'sim',
       'dataset',
+      'finetune',
       'replay',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));

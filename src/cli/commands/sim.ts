@@ -10,7 +10,7 @@ import { loadProfile } from '../../nodes/profile.js';
 import { collectEpisodes } from '../../nodes/sim-collect.js';
 import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
 import { TASK_KINDS, type TaskKind } from '../../sim/index.js';
-import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { CLI_ENTRY, DEFAULT_PROFILE, TRAINED_BRAIN } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
 export function registerSim(program: Command): void {
@@ -21,7 +21,7 @@ export function registerSim(program: Command): void {
     .description('run episodes: simulator, brain and cerebellum as three processes on ZeroMQ')
     .option('--task <task>', 'reach | push | all', 'all')
     .option('--episodes <n>', 'episodes per task', '5')
-    .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', DEFAULT_BRAIN)
+    .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', TRAINED_BRAIN)
     .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '1000')
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option('--providers <list>', 'execution providers for a model brain', 'cpu')
@@ -170,7 +170,7 @@ export function registerSim(program: Command): void {
     )
     .option('--task <task>', 'reach | push | all', 'all')
     .option('--episodes <n>', 'episodes per task', '50')
-    .option('--brain <dir>', 'a brain model package', DEFAULT_BRAIN)
+    .option('--brain <dir>', 'a brain model package', TRAINED_BRAIN)
     .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
     .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
     .option('--providers <list>', 'execution providers', 'cpu')

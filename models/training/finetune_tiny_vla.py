@@ -290,6 +290,8 @@ def main():
     parser.add_argument("--data-name", default=None, help="recorded in pons.json")
     parser.add_argument("--image-size", type=int, default=None,
                         help="the new package's image size (the training set's)")
+    parser.add_argument("--first-step-weight", type=float, default=1.0,
+                        help="loss weight of the chunk's first step (the arm's current pose)")
     parser.add_argument("--label-sigma", type=float, default=0.0,
                         help="train on Gaussian soft targets over neighbouring bins (this "
                         "std in bins; 0: one-hot)")
@@ -333,6 +335,12 @@ def main():
         w = torch.exp(-0.5 * ((bins - targets[..., None]) / args.label_sigma) ** 2)
         return w / w.sum(-1, keepdim=True)
 
+    # The first step's tokens are where the arm is now: the only ones that must come from
+    # the image alone (with teacher forcing the others mostly follow the tokens before them).
+    dims = train.meta["action_dimensions"]
+    token_weights = torch.ones(train.tokens, device=device)
+    token_weights[:dims] = args.first_step_weight
+
     model = model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr,
                                   weight_decay=args.weight_decay)
@@ -352,9 +360,11 @@ def main():
         ids, ends, starts, targets = train.batch(chunk, device, pad_id)
         logits = action_logits(model, train.pixel_values(chunk, device), ids, ends, starts,
                                train.tokens, first, last)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                                 soft(targets, logits.shape[-1]).reshape(
-                                                     -1, logits.shape[-1]))
+        per_token = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            soft(targets, logits.shape[-1]).reshape(-1, logits.shape[-1]),
+            reduction="none").reshape(targets.shape)
+        loss = (per_token * token_weights).sum(-1).mean() / token_weights.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -389,6 +399,7 @@ def main():
         "lr": args.lr,
         "seed": args.seed,
         "label_sigma": args.label_sigma,
+        "first_step_weight": args.first_step_weight,
         "image_size": model.config.vision_config.image_size,
         "device": device,
         "initial_validation_loss": round(initial, 5),

@@ -1,5 +1,6 @@
 import { percentile, round } from '../bench/percentiles.js';
 import { BrainRuntime } from '../brain/index.js';
+import { ChunkSmoother } from '../cerebellum/smoothing.js';
 import type { ActionSpec } from '../contract/index.js';
 import { ChunkedEpisode, createSimulator, type Frame as SimFrame } from '../sim/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
@@ -9,7 +10,8 @@ import { EPISODE_SECONDS } from './episode-runner.js';
  * `pons sim eval`: a brain package in closed loop with the embedded simulator in one process,
  * as fast as the CPU allows (not paced to the wall clock): each decision is the brain
  * runtime's on the camera frame and the instruction (no privileged state), its tokens go
- * through the spec's tokenizer, and the chunk is executed time-aligned for 1/rate s before
+ * through the spec's tokenizer and the cerebellum's chunk smoothing (the robot profile's
+ * degree), and the chunk is executed time-aligned for 1/rate s before
  * the next decision, as `pons sim collect` executes the expert's. Seeds and budgets are
  * `pons sim run`'s.
  */
@@ -22,6 +24,8 @@ export interface BrainEvalOptions {
   /** Decisions per sim second: each chunk runs 1/rate s (at most its horizon). */
   rateHz: number;
   providers: string[];
+  /** As the cerebellum smooths chunks (null: executed as decoded). */
+  smoothingDegree: number | null;
   progress: (message: string) => void;
 }
 
@@ -54,17 +58,29 @@ export interface BrainChunk {
   ms: number;
 }
 
-export async function openBrainPolicy(dir: string, providers: string[]): Promise<BrainPolicy> {
+/**
+ * `smoothingDegree`: the chunk is smoothed as the cerebellum smooths it (the robot profile's
+ * `cerebellum.smoothing_degree`), which also damps a wrong first step.
+ */
+export async function openBrainPolicy(
+  dir: string,
+  providers: string[],
+  smoothingDegree: number | null,
+): Promise<BrainPolicy> {
   const runtime = await BrainRuntime.open(dir, { providers, intraOpThreads: 1 });
-  const tokenizer = tokenizerFor(runtime.pkg.spec);
+  const { spec } = runtime.pkg;
+  const tokenizer = tokenizerFor(spec);
+  const smoother =
+    smoothingDegree === null
+      ? undefined
+      : new ChunkSmoother(spec.horizon, spec.dimensions.length, smoothingDegree);
   return {
     spec: runtime.pkg.spec,
     decide: async (frame, instruction, source) => {
       const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, { source });
-      return {
-        chunk: tokenizer.decode(decision.tokens, runtime.pkg.dir),
-        ms: decision.timings.total_ms,
-      };
+      const chunk = tokenizer.decode(decision.tokens, runtime.pkg.dir);
+      smoother?.smooth(chunk);
+      return { chunk, ms: decision.timings.total_ms };
     },
     close: () => runtime.close(),
   };
@@ -73,7 +89,7 @@ export async function openBrainPolicy(dir: string, providers: string[]): Promise
 export async function evaluateBrain(
   options: BrainEvalOptions,
 ): Promise<{ tasks: BrainEvalTask[]; episodes: BrainEvalEpisode[] }> {
-  const brain = await openBrainPolicy(options.brain, options.providers);
+  const brain = await openBrainPolicy(options.brain, options.providers, options.smoothingDegree);
   const sim = await createSimulator();
   try {
     const episodes: BrainEvalEpisode[] = [];

@@ -16,7 +16,7 @@ import { InputError } from '../contract/index.js';
  * tokenizer or image library for it.
  *
  *   meta.json    format, counts, the image shape, the rescale/normalize lookup tables, the
- *                action id range, and per row: prompt offset/length, image start, episode,
+ *                action id range and tokens per step, and per row: prompt offset/length, image start, episode,
  *                task, seed, step
  *   pixels.u8    rows × H × W × 3 bytes (resized and cropped RGB, HWC)
  *   prompts.i32  every row's prompt ids (image token expanded), concatenated, little-endian
@@ -156,6 +156,8 @@ export class TrainingSetWriter {
       image_token_id: this.pkg.dims.imageTokenId,
       image_tokens: this.pkg.dims.imageTokens,
       action_tokens: this.pkg.manifest.action_tokens,
+      /** Tokens per chunk step: the ActionSpec's dimensions. */
+      action_dimensions: this.pkg.spec.dimensions.length,
       rows: this.rows,
     };
     const path = join(this.dir, 'meta.json');

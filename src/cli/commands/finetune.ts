@@ -24,6 +24,11 @@ export function registerFinetune(program: Command): void {
       'Gaussian soft targets over neighbouring bins (0: one-hot)',
       '1.5',
     )
+    .option(
+      '--first-step-weight <w>',
+      "loss weight of the chunk's first step (where the arm is: read from the image alone)",
+      '1',
+    )
     .option('--image-size <px>', "the new package's image size (default the base's)")
     .option('--seed <n>', 'seed of initialization and batch order', '0')
     .option('--device <device>', 'auto | cpu | cuda', 'auto')
@@ -39,6 +44,7 @@ export function registerFinetune(program: Command): void {
         batchSize: string;
         lr: string;
         labelSigma: string;
+        firstStepWeight: string;
         imageSize?: string;
         seed: string;
         device: string;
@@ -56,6 +62,7 @@ export function registerFinetune(program: Command): void {
             ['--batch-size', flags.batchSize],
             ['--lr', flags.lr],
             ['--label-sigma', flags.labelSigma],
+            ['--first-step-weight', flags.firstStepWeight],
             ['--seed', flags.seed],
             ['--device', flags.device],
             ['--threads', flags.threads],

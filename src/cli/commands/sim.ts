@@ -126,7 +126,7 @@ export function registerSim(program: Command): void {
           throw new InputError('--task', '', `must be all, ${TASK_KINDS.join(' or ')}`);
         }
         const actor =
-          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu']);
+          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu'], null);
         const run = await collectEpisodes({
           ...(actor === undefined ? {} : { actor }),
           spec: loadActionSpec(profile.spec),
@@ -173,6 +173,11 @@ export function registerSim(program: Command): void {
     .option('--brain <dir>', 'a brain model package', TRAINED_BRAIN)
     .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
     .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
+    .option(
+      '--config <robot.yaml>',
+      'robot profile (the cerebellum smoothing degree)',
+      DEFAULT_PROFILE,
+    )
     .option('--providers <list>', 'execution providers', 'cpu')
     .option('--json', 'print the result as JSON')
     .action(
@@ -182,10 +187,15 @@ export function registerSim(program: Command): void {
         brain: string;
         seed: string;
         rate: string;
+        config: string;
+        smooth?: boolean;
         providers: string;
         json?: boolean;
       }) => {
         const result = await evaluateBrain({
+          smoothingDegree: flags.smooth
+            ? loadProfile(flags.config).cerebellum.smoothing_degree
+            : null,
           brain: flags.brain,
           tasks: flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task],
           episodes: Number(flags.episodes),

@@ -106,6 +106,23 @@ describe('pons finetune brain', () => {
     expect(out.episodes[0].decisions).toBeGreaterThan(0);
   });
 
+  it('collects DAgger episodes: the learned brain acts, the expert labels', () => {
+    const run = pons(
+      ...['sim', 'collect', '--episodes', '1', '--seed', '500', '--task', 'reach'],
+      ...['--brain', pkg, '--record', join(dir, 'dagger'), '--json'],
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.runs[0]).toMatchObject({ id: 'reach-500', task: 'reach' });
+    expect(summary.runs[0].decisions).toBeGreaterThan(0);
+    const exported = pons(
+      ...['dataset', 'export', '--from', summary.file, '--to', join(dir, 'dagger-data')],
+      ...['--format', 'align-anything', '--all', '--json'],
+    );
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout).rows.train).toBe(summary.runs[0].decisions);
+  });
+
   it('names the missing split', () => {
     const empty = join(dir, 'empty');
     cpSync(data, empty, { recursive: true });

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The bundled brain's whole pipeline, from nothing: expert demonstrations recorded in the
 # embedded simulator -> an Align-Anything dataset -> tiny-vla fine-tuned (and checked against
-# PyTorch by the TypeScript runtime) -> one DAgger round (the learned brain acts, the expert
-# labels what it sees, fine-tuned again on both) -> closed-loop success of the learned brain,
+# PyTorch by the TypeScript runtime) -> DAgger rounds (the learned brain acts, the expert
+# labels what it sees, fine-tuned again on all of it) -> closed-loop success of the learned brain,
 # with no expert, on seeds never used in training.
 #
 #   models/training/reproduce.sh [work-dir] [package-dir]
 #
 # Defaults: work in out/reproduce, write the package to models/planar-vla. Knobs (environment):
-# EPISODES, DAGGER_EPISODES (per task), STEPS, DAGGER_STEPS, BATCH, EVAL_EPISODES, EVAL_SEED.
+# EPISODES, DAGGER_ROUNDS, DAGGER_EPISODES (per task), STEPS, DAGGER_STEPS, BATCH, EVAL_EPISODES, EVAL_SEED.
 # Needs Debian's python3-torch, python3-onnx, python3-pil; with libopenblas0-pthread installed
 # the trainer runs on OpenBLAS (about 30x faster than the reference BLAS).
 set -euo pipefail
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-out/reproduce}
 PACKAGE=${2:-models/planar-vla}
 EPISODES=${EPISODES:-300}
+DAGGER_ROUNDS=${DAGGER_ROUNDS:-2}
 DAGGER_EPISODES=${DAGGER_EPISODES:-100}
 STEPS=${STEPS:-2000}
 DAGGER_STEPS=${DAGGER_STEPS:-1000}
@@ -37,14 +38,22 @@ $PONS dataset export --from "$OUT"/expert/*.mcap --to "$OUT/dataset-bc" --format
 stamp "fine-tuning models/tiny-vla on them ($STEPS steps of $BATCH)"
 nice -n 5 $PONS finetune brain --data "$OUT/dataset-bc" --base models/tiny-vla \
   --out "$OUT/planar-vla-bc" --steps "$STEPS" --lr 2e-3 $TRAIN --json >"$OUT/finetune-bc.json"
-stamp "DAgger: $DAGGER_EPISODES episodes per task driven by the fine-tuned brain, labelled by the expert (seeds 100000..)"
-$PONS sim collect --task all --episodes "$DAGGER_EPISODES" --seed 100000 --brain "$OUT/planar-vla-bc" \
-  --record "$OUT/dagger" >/dev/null
-$PONS dataset export --from "$OUT"/expert/*.mcap "$OUT"/dagger/*.mcap --to "$OUT/dataset" \
-  --format align-anything --val-fraction 0.1 --all >/dev/null
-stamp "fine-tuning it further on the expert's and the DAgger episodes ($DAGGER_STEPS steps)"
-nice -n 5 $PONS finetune brain --data "$OUT/dataset" --base "$OUT/planar-vla-bc" --out "$PACKAGE" \
-  --steps "$DAGGER_STEPS" --lr 1.5e-3 $TRAIN --json >"$OUT/finetune.json"
+# DAgger rounds: the newest package drives the episodes, the expert labels every decision it
+# makes; the next package is fine-tuned from it on the expert's and all DAgger episodes.
+BRAIN="$OUT/planar-vla-bc"
+for ((round = 1; round <= DAGGER_ROUNDS; round++)); do
+  seed=$((100000 * round))
+  stamp "DAgger round $round: $DAGGER_EPISODES episodes per task driven by $BRAIN, labelled by the expert (seeds $seed..)"
+  $PONS sim collect --task all --episodes "$DAGGER_EPISODES" --seed "$seed" --brain "$BRAIN" \
+    --record "$OUT/dagger-$round" >/dev/null
+  $PONS dataset export --from "$OUT"/expert/*.mcap "$OUT"/dagger-*/*.mcap --to "$OUT/dataset-$round" \
+    --format align-anything --val-fraction 0.1 --all >/dev/null
+  next=$([ "$round" = "$DAGGER_ROUNDS" ] && echo "$PACKAGE" || echo "$OUT/planar-vla-dagger-$round")
+  stamp "fine-tuning $BRAIN further on the expert's and the DAgger episodes ($DAGGER_STEPS steps) -> $next"
+  nice -n 5 $PONS finetune brain --data "$OUT/dataset-$round" --base "$BRAIN" --out "$next" \
+    --steps "$DAGGER_STEPS" --lr 1.5e-3 $TRAIN --json >"$OUT/finetune-dagger-$round.json"
+  BRAIN=$next
+done
 stamp "evaluating $PACKAGE: $EVAL_EPISODES episodes per task from seed $EVAL_SEED, no expert"
 $PONS sim eval --brain "$PACKAGE" --task all --episodes "$EVAL_EPISODES" --seed "$EVAL_SEED" \
   --json >"$OUT/eval.json"

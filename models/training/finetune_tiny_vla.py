@@ -253,7 +253,6 @@ def export_package(model, base, out, manifest, training):
     spec = manifest["action_spec"]
     if isinstance(spec, str) and not os.path.isabs(spec):
         spec = os.path.relpath(os.path.join(os.path.abspath(base), spec), os.path.abspath(out))
-    decoding = manifest["decoding"]
     llava_onnx.write_pons(
         os.path.join(out, "pons.json"),
         name=os.path.basename(os.path.abspath(out)),
@@ -264,9 +263,9 @@ def export_package(model, base, out, manifest, training):
         tokens=manifest["action_tokens"],
         prompt_user=manifest["prompt"]["user"],
         add_special_tokens=manifest["prompt"]["add_special_tokens"],
-        modes=decoding["modes"],
-        default=decoding["default"],
-        placeholder_id=decoding.get("placeholder_id"),
+        # Teacher forcing trains autoregressive decoding only: parallel placeholders are not.
+        modes=("autoregressive",),
+        default="autoregressive",
         training=training,
     )
 
@@ -413,7 +412,8 @@ def main():
     llava_onnx.write_json(os.path.join(out, "training", "loss.json"),
                           {"train": curve, "validation": val_curve})
     draw_loss_curve(os.path.join(out, "training", "loss.png"),
-                    [("train (25-step mean)", curve), ("validation", val_curve)],
+                    [("train objective (25-step mean)", curve),
+                     ("validation cross-entropy", val_curve)],
                     f"{os.path.basename(os.path.abspath(out))}: action-token cross-entropy, "
                     f"{train.count} rows, batch {args.batch_size}, {device}")
     cases = write_parity(model, val, out, args.parity_cases, args.seed, first, last)

@@ -48,13 +48,11 @@ def draw_loss_curve(path, series, title, x_label="step", y_label="cross-entropy 
         px, _ = at(x, 10 ** y_lo)
         d.line([px, bottom, px, bottom + 5], fill=(0, 0, 0))
         d.text((px - 12, bottom + 8), f"{x:g}", fill=(0, 0, 0))
-    for e in range(math.floor(y_lo), math.ceil(y_hi) + 1):
-        for m in (1, 2, 5):
-            v = m * 10 ** e
-            if y_lo <= math.log10(v) <= y_hi:
-                _, py = at(x_lo, v)
-                d.line([left, py, right, py], fill=(225, 225, 225))
-                d.text((8, py - 6), f"{v:g}", fill=(0, 0, 0))
+    for v in nice_ticks(10 ** y_lo, 10 ** y_hi, 6):
+        if v > 0 and y_lo <= math.log10(v) <= y_hi:
+            _, py = at(x_lo, v)
+            d.line([left, py, right, py], fill=(225, 225, 225))
+            d.text((8, py - 6), f"{v:g}", fill=(0, 0, 0))
     for i, (label, pts) in enumerate(series):
         rgb = SERIES_RGB[i % len(SERIES_RGB)]
         xy = [at(x, y) for x, y in pts if y > 0]

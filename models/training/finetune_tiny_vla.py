@@ -64,7 +64,7 @@ sys.path.insert(0, HERE)
 
 import llava_onnx  # noqa: E402
 import make_tiny_vla  # noqa: E402
-from loss_curve import draw_loss_curve  # noqa: E402
+from loss_plot import write_loss_png  # noqa: E402
 from package_weights import (  # noqa: E402
     load_package_weights,
     model_for,
@@ -79,7 +79,8 @@ MIN_MARGIN = 1e-3
 
 
 def log(message):
-    print(f"[finetune] {message}", flush=True)
+    """Progress on stderr; stdout carries only the result (src/nodes/trainer-process.ts)."""
+    print(message, file=sys.stderr, flush=True)
 
 
 class TrainingSet:
@@ -411,11 +412,10 @@ def main():
     os.makedirs(os.path.join(out, "training"), exist_ok=True)
     llava_onnx.write_json(os.path.join(out, "training", "loss.json"),
                           {"train": curve, "validation": val_curve})
-    draw_loss_curve(os.path.join(out, "training", "loss.png"),
-                    [("train objective (25-step mean)", curve),
-                     ("validation cross-entropy", val_curve)],
-                    f"{os.path.basename(os.path.abspath(out))}: action-token cross-entropy, "
-                    f"{train.count} rows, batch {args.batch_size}, {device}")
+    write_loss_png(os.path.join(out, "training", "loss.png"),
+                   {"train objective (25-step mean)": curve, "validation cross-entropy": val_curve},
+                   f"{os.path.basename(os.path.abspath(out))}: action-token loss, {train.count} rows, "
+                   f"batch {args.batch_size}, {device}")
     cases = write_parity(model, val, out, args.parity_cases, args.seed, first, last)
     log(f"exported {out}: validation loss {initial:.4f} -> {final:.4f}, token accuracy "
         f"{accuracy:.3f}; {len(cases)} parity cases; training {train_seconds:.0f} s, total "

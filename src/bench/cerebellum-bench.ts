@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlCommand } from '../cerebellum/control-protocol.js';
 import { CerebellumNode, type CerebellumNodeOptions } from '../nodes/cerebellum-node.js';
 import type { RobotProfile } from '../nodes/profile.js';
 import { percentile, round } from './percentiles.js';
@@ -51,9 +50,10 @@ export async function runCerebellumBench(
 
 /** Work run beside the cerebellum while it is measured (the recorder bench's load). */
 export interface BenchLoad {
-  nodeOptions?: Pick<CerebellumNodeOptions, 'onChunk'> & {
-    onCommand?: (command: ControlCommand) => void;
-  };
+  nodeOptions?: Pick<
+    CerebellumNodeOptions,
+    'onChunk' | 'onPublished' | 'onApplied' | 'onSkipped' | 'onControlStarted'
+  >;
   /** Starts the load once the cerebellum runs; returns what stops it. */
   start?: () => () => Promise<void>;
 }
@@ -93,10 +93,9 @@ export async function benchRate(
       profile,
       log: quiet,
       link: { modelId: 'bench', software: 'bench', log: quiet },
-      ...(load.nodeOptions?.onChunk ? { onChunk: load.nodeOptions.onChunk } : {}),
-      onCommand: (command) => {
+      ...load.nodeOptions,
+      onCommand: () => {
         commands++;
-        load.nodeOptions?.onCommand?.(command);
       },
     });
     while (node.snapshot().chunks_in === 0) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,8 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadActionSpec, specId } from '../contract/index.js';
 import { recordCerebellum } from '../nodes/cerebellum-recording.js';
+import { Process } from '../nodes/process.js';
 import type { RobotProfile } from '../nodes/profile.js';
+import { FoxgloveLive } from '../record/foxglove-live.js';
 import { newReport, readRos2Mcap } from '../record/mcap-read.js';
+import { type MessageSink, teeSink } from '../record/message-sink.js';
 import { Recorder } from '../record/recorder.js';
 import { imageMsg, jointStateMsg, ROS_TYPES } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
@@ -15,8 +19,11 @@ import { round } from './percentiles.js';
  * timers, plus everything the cerebellum records (tokens in at 10 Hz from a test-pattern
  * brain in another process, their decoded chunks, every command). Reports what was
  * recorded and dropped, the write rate, and the cerebellum's jitter meanwhile; then reads the
- * file back.
+ * file back. With viewers, the same messages also go live to Foxglove clients in another
+ * process (some of them stalled), through the tee `--record --foxglove` uses.
  */
+
+const VIEWERS_ENTRY = fileURLToPath(new URL('./foxglove-viewers-main.js', import.meta.url));
 
 export interface RecorderBenchResult {
   seconds: number;
@@ -27,6 +34,15 @@ export interface RecorderBenchResult {
   by_topic: Record<string, number>;
   read_back: { messages: number; undecodable: number; complete: boolean };
   cerebellum: CerebellumBenchResult;
+  /** The live view, when viewers were asked for: messages each viewer received. */
+  live?: {
+    viewers: number;
+    stalled: number;
+    sent: number;
+    dropped: number;
+    sent_mb_per_s: number;
+    received: number[];
+  };
 }
 
 export async function runRecorderBench(options: {
@@ -34,15 +50,21 @@ export async function runRecorderBench(options: {
   cli: string;
   file: string;
   seconds: number;
+  /** Foxglove viewers, and how many of them stall (0: no live view). */
+  viewers?: { clients: number; stalled: number };
   progress?: (message: string) => void;
 }): Promise<RecorderBenchResult> {
   const spec = loadActionSpec(options.profile.spec);
   const recorder = await Recorder.open(options.file);
-  const cerebellumRecording = recordCerebellum(
-    recorder,
-    { ...spec, id: specId(spec) },
-    () => undefined,
-  );
+  const viewers = options.viewers?.clients ? options.viewers : undefined;
+  const live = viewers ? await FoxgloveLive.open({ port: 0, name: 'pons bench' }) : undefined;
+  const viewerProcess = live
+    ? Process.start(VIEWERS_ENTRY, [JSON.stringify({ url: live.url, ...viewers })])
+    : undefined;
+  await viewerProcess?.waitFor((e) => e.event === 'ready', 20_000);
+  const sink: MessageSink = live ? teeSink([recorder, live]) : recorder;
+  const joints = spec.dimensions.map((d) => d.name);
+  const cerebellumRecording = recordCerebellum(sink, { ...spec, id: specId(spec) }, joints);
   // Noise: the worst case for the chunk compressor (a camera's frames compress better).
   let x = 2463534242;
   const pixels = new Uint8Array(640 * 480 * 3).map(() => {
@@ -51,13 +73,12 @@ export async function runRecorderBench(options: {
     x ^= x << 5;
     return x & 0xff;
   });
-  const joints = spec.dimensions.map((d) => d.name);
   let startedAt = 0;
   const start = () => {
     startedAt = performance.now();
     const timers = [0, 1].map((camera) =>
       setInterval(() => {
-        recorder.record(
+        sink.record(
           `/camera${camera}/image_raw`,
           ROS_TYPES.image,
           epochNowNs(),
@@ -78,7 +99,7 @@ export async function runRecorderBench(options: {
       setInterval(() => {
         for (let i = 0; i < 5; i++) {
           const now = epochNowNs();
-          recorder.record(
+          sink.record(
             '/joint_states',
             ROS_TYPES.jointState,
             now,
@@ -93,7 +114,10 @@ export async function runRecorderBench(options: {
         }
       }, 10),
     );
+    // Once every topic has been advertised and subscribed to, the stalled viewers stop reading.
+    const stall = setTimeout(() => viewerProcess?.send('stall'), 500);
     return async () => {
+      clearTimeout(stall);
       for (const t of timers) clearInterval(t);
     };
   };
@@ -106,6 +130,13 @@ export async function runRecorderBench(options: {
     { nodeOptions: cerebellumRecording, start },
   );
   const seconds = (performance.now() - startedAt) / 1000;
+  if (viewerProcess) {
+    // What was sent last is still on its way to the viewers that read.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    viewerProcess.child.stdin?.end();
+  }
+  const seen = await viewerProcess?.waitFor((e) => e.event === 'viewers', 20_000);
+  await live?.close();
   await recorder.close();
   const { recorded, dropped } = recorder.counters;
   const size = statSync(options.file).size;
@@ -125,5 +156,17 @@ export async function runRecorderBench(options: {
       complete: report.stopped === undefined,
     },
     cerebellum,
+    ...(live && viewers
+      ? {
+          live: {
+            viewers: viewers.clients,
+            stalled: viewers.stalled,
+            sent: live.counters.sent,
+            dropped: live.counters.dropped,
+            sent_mb_per_s: round(live.counters.bytes / 2 ** 20 / seconds, 1),
+            received: (seen?.received as number[] | undefined) ?? [],
+          },
+        }
+      : {}),
   };
 }

@@ -19,7 +19,12 @@ export interface WorkerConfig {
   sinkRateHz: number;
   /** Shared memory of the command ring (see command-ring.ts). */
   ring: { slots: number; notifyEvery: number; counter: SharedArrayBuffer; data: SharedArrayBuffer };
+  /** Shared memory of the input log (see input-log.ts), when the main thread records inputs. */
+  inputLog?: { slots: number; counter: SharedArrayBuffer; entries: SharedArrayBuffer };
 }
+
+/** What configures a controller and its safety filter: all a replay needs besides the inputs. */
+export type ControlSetup = Pick<WorkerConfig, 'controller' | 'safety' | 'rateHz' | 'initial'>;
 
 export type ToControl =
   | { type: 'chunk'; seq: number; obsNs: bigint; values: Float64Array }
@@ -27,6 +32,9 @@ export type ToControl =
   | { type: 'estop'; reason: string }
   | { type: 'reset' }
   | { type: 'stop' };
+
+/** The messages that change the controller's state (all but `stop`). */
+export type ControlInput = Exclude<ToControl, { type: 'stop' }>;
 
 export interface ControlCommand {
   index: number;

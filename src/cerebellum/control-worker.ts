@@ -1,6 +1,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { PeriodicClock } from './clock.js';
 import { CommandRing } from './command-ring.js';
+import { ControlCore, createController } from './control-core.js';
 import type {
   ControlEvent,
   ControlStarted,
@@ -8,8 +9,8 @@ import type {
   ToControl,
   WorkerConfig,
 } from './control-protocol.js';
-import { Controller, type TickOutput } from './controller.js';
-import { SafetyFilter } from './safety.js';
+import type { TickOutput } from './controller.js';
+import { InputLog } from './input-log.js';
 
 /**
  * The control thread. It never awaits anything and allocates nothing per tick: each tick
@@ -23,22 +24,16 @@ const port = parentPort;
 if (!port) throw new Error('control-worker must run in a worker thread');
 
 const joints = config.controller.joints;
-const makeController = () =>
-  new Controller(
-    { ...config.controller, maxAcceleration: Float64Array.from(config.controller.maxAcceleration) },
-    new SafetyFilter(config.safety),
-  );
 warmUp();
-const controller = makeController();
 const ring = new CommandRing(joints, config.ring.slots, config.ring.notifyEvery, config.ring);
+const inputLog = config.inputLog && new InputLog(config.inputLog.slots, config.inputLog);
 const periodMs = 1000 / config.rateHz;
 // Tick 0 is one period from now; the same instant on the epoch clock, for stamps.
 const startMs = performance.now() + periodMs;
 const epochStartNs =
   process.hrtime.bigint() + BigInt(config.epochOffsetNs) + BigInt(Math.round(periodMs * 1e6));
 const clock = new PeriodicClock({ periodMs, spinMs: config.spinUs / 1000, startMs });
-/** Controller time: seconds since tick 0. */
-const toControllerTime = (epochNs: bigint) => Number(epochNs - epochStartNs) / 1e9;
+const core = new ControlCore(config, epochStartNs);
 
 const out: TickOutput = {
   position: new Float64Array(joints),
@@ -51,40 +46,22 @@ const out: TickOutput = {
 const lateNs = new Float64Array(Math.min(config.maxTicks ?? 1_000_000, 10_000_000));
 let ticks = 0;
 let stopping = false;
-if (config.initial) controller.initialize(Float64Array.from(config.initial));
 
 function post(message: ControlEvent | ControlStarted | ControlStats): void {
   port?.postMessage(message);
 }
 
-function handle(message: ToControl, now: number): void {
-  switch (message.type) {
-    case 'chunk': {
-      const result = controller.ingest(
-        message.seq,
-        toControllerTime(message.obsNs),
-        message.values,
-        now,
-      );
-      if (result !== 'accepted') post({ type: 'event', event: result, seq: message.seq });
-      break;
-    }
-    case 'measured':
-      if (!controller.isInitialized) controller.initialize(message.position);
-      controller.setMeasured(message.position);
-      break;
-    case 'estop':
-      controller.estop(message.reason);
-      post({ type: 'event', event: 'estop', reason: message.reason });
-      break;
-    case 'reset':
-      controller.reset();
-      post({ type: 'event', event: 'reset' });
-      break;
-    case 'stop':
-      stopping = true;
-      break;
+function handle(message: ToControl, index: number): void {
+  if (message.type === 'stop') {
+    stopping = true;
+    return;
   }
+  const result = core.apply(message, index);
+  inputLog?.applied(index);
+  if (message.type === 'chunk' && result) post({ type: 'event', event: result, seq: message.seq });
+  else if (message.type === 'estop')
+    post({ type: 'event', event: 'estop', reason: message.reason });
+  else if (message.type === 'reset') post({ type: 'event', event: 'reset' });
 }
 
 /**
@@ -92,7 +69,7 @@ function handle(message: ToControl, now: number): void {
  * clock starts, so V8 has compiled it: otherwise the first ticks run interpreted and late.
  */
 function warmUp(): void {
-  const c = makeController();
+  const c = createController(config);
   const scratch = new CommandRing(joints, 16, 1 << 30);
   const o: TickOutput = {
     position: new Float64Array(joints),
@@ -116,18 +93,20 @@ function warmUp(): void {
 }
 
 post({ type: 'started', epochStartNs: epochStartNs.toString() });
+let lastIndex = -1;
 while (!stopping) {
   const tick = clock.next();
+  if (tick.index > lastIndex + 1) inputLog?.skipped(lastIndex + 1, tick.index - lastIndex - 1);
+  lastIndex = tick.index;
   if (ticks < lateNs.length) lateNs[ticks] = (tick.startMs - tick.dueMs) * 1e6;
   ticks++;
-  const now = (tick.dueMs - startMs) / 1000;
   for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
-    handle(m.message as ToControl, now);
+    handle(m.message as ToControl, tick.index);
   }
-  if (controller.tick(now, out)) {
+  if (core.tick(tick.index, out)) {
     ring.write(
       tick.index,
-      tick.dueMs - startMs,
+      tick.index * periodMs,
       out.mode,
       out.chunkSeq,
       out.correction,

@@ -107,6 +107,14 @@ export function parseLearnedStageManifest(doc: unknown, source: string): Learned
       );
     }
   }
+  const parity = (m.training?.parity ?? {}) as { passed?: unknown; max_abs_diff?: unknown };
+  if (parity.passed === false) {
+    throw new InputError(
+      source,
+      'training.parity',
+      `the package failed its parity check against PyTorch (max |diff| ${String(parity.max_abs_diff)}): do not run it`,
+    );
+  }
   if (Array.isArray(m.max_correction) && m.max_correction.length !== j) {
     throw new InputError(
       source,

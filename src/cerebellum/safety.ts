@@ -1,4 +1,4 @@
-import { InputError, loadUrdf, serialChain } from '../contract/index.js';
+import { InputError, loadUrdf, parseUrdf, serialChain } from '../contract/index.js';
 import { SerialChainKinematics } from './kinematics.js';
 import type { ForwardKinematics, SafetyConfig, SafetyReport } from './types.js';
 
@@ -182,8 +182,9 @@ export class SafetyFilter {
       this.boxMax.set(max);
       let kinematics = fk;
       if (!kinematics && config.kinematics) {
-        const { urdf, base, tip } = config.kinematics;
-        kinematics = new SerialChainKinematics(serialChain(loadUrdf(urdf), base, tip), {
+        const { urdf, xml, base, tip } = config.kinematics;
+        const robot = xml === undefined ? loadUrdf(urdf) : parseUrdf(xml, urdf);
+        kinematics = new SerialChainKinematics(serialChain(robot, base, tip), {
           jointOrder: limits.names,
         });
       }

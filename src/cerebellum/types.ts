@@ -36,9 +36,10 @@ export interface SafetyConfig {
    * Where the end effector's forward kinematics comes from when the safety filter is built
    * without a ForwardKinematics object (plain data, so the config can cross into the control
    * thread): a URDF file and its serial chain from `base` (default: the URDF's root link) to
-   * `tip`. Required with `workspace`; joint vectors are in `limits.names` order.
+   * `tip`. Required with `workspace`; joint vectors are in `limits.names` order. `xml`, when
+   * given, is the URDF's text (a recording carries it), read from the file otherwise.
    */
-  kinematics?: { urdf: string; base?: string; tip: string };
+  kinematics?: { urdf: string; xml?: string; base?: string; tip: string };
   /** `clamp`: bring a violating command inside and report it; `reject`: refuse the chunk. */
   onViolation: 'clamp' | 'reject';
 }

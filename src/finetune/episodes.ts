@@ -1,4 +1,4 @@
-import { InputError, readFileBytes } from '../contract/index.js';
+import { InputError, type JointOrder, readFileBytes } from '../contract/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
 import {
   type CompressedImage,
@@ -7,10 +7,10 @@ import {
   type EpisodeEventMsg,
   type ImageIn,
   type JointStateIn,
-  nsFromStamp,
   PONS_TYPES,
   type RawImage,
   ROS_TYPES,
+  readActionTokensMsg,
   readCompressedImage,
   readImage,
   readJointState,
@@ -163,16 +163,11 @@ export function* readEpisodes(
       } else if (!open) {
         // Outside an episode (before the first, between two): not part of any.
       } else if (m.type === PONS_TYPES.actionTokens) {
-        const msg = m.message as {
-          header: { stamp: { sec: number; nanosec: number } };
-          spec_id: string;
-          seq: bigint;
-          tokens: ArrayLike<number>;
-        };
+        const msg = readActionTokensMsg(m.message, `${file} ${m.topic}`);
         open.tokens.push({
-          stampNs: nsFromStamp(msg.header.stamp, m.topic, 'header.stamp'),
+          stampNs: msg.obs_stamp_ns,
           seq: msg.seq,
-          tokens: Uint32Array.from(msg.tokens),
+          tokens: msg.tokens,
           specId: msg.spec_id,
         });
       } else if (IMAGE_TYPES.includes(m.type)) {
@@ -275,4 +270,20 @@ function finish(
     joints,
     decisions,
   };
+}
+
+/** A joint state's positions in `order`'s joints (the spec's dimensions), or a clear error. */
+export function specJointPositions(
+  order: JointOrder,
+  sample: JointSample,
+  source: string,
+): Float64Array {
+  if (!order.take(sample.name, sample.position)) {
+    throw new InputError(
+      source,
+      'JointState name',
+      `[${sample.name.join(', ')}] lacks a joint of the spec (${order.joints.join(', ')})`,
+    );
+  }
+  return order.position;
 }

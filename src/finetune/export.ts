@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { type ActionSpec, InputError, JointOrder, specId } from '../contract/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { AlignAnythingWriter, type DatasetVocabulary } from './align-anything.js';
-import { type EpisodeReadSummary, type RecordedEpisode, readEpisodes } from './episodes.js';
+import {
+  type EpisodeReadSummary,
+  type RecordedEpisode,
+  readEpisodes,
+  specJointPositions,
+} from './episodes.js';
 import { type LeRobotImages, LeRobotWriter } from './lerobot.js';
 import { StatsAccumulator, statisticsFile } from './statistics.js';
 import { checkFfmpeg } from './video.js';
@@ -141,14 +146,7 @@ export async function exportDataset(options: ExportOptions): Promise<ExportSumma
     const chunks = episode.decisions.map((d) => {
       const chunk = tokenizer.decode(d.tokens, `${episode.file} ${episode.id} decision ${d.step}`);
       actions.add(chunk);
-      if (!order.take(d.joints.name, d.joints.position)) {
-        throw new InputError(
-          `${episode.file} ${episode.id}`,
-          'JointState name',
-          `[${d.joints.name.join(', ')}] lacks a joint of the spec (${dims.join(', ')})`,
-        );
-      }
-      proprio.add(order.position);
+      proprio.add(specJointPositions(order, d.joints, `${episode.file} ${episode.id}`));
       return chunk;
     });
     await sink.add(episode, chunks);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type ActionSpec, InputError, JointOrder } from '../contract/index.js';
-import type { EpisodeFrame, RecordedEpisode } from './episodes.js';
+import { type ActionSpec, InputError, JointOrder, stepPeriodNs } from '../contract/index.js';
+import { type EpisodeFrame, type RecordedEpisode, specJointPositions } from './episodes.js';
 import { frameFile, frameRgb } from './frames.js';
 import { type Column, type ImageCell, writeParquet } from './parquet.js';
 import { StatsAccumulator } from './statistics.js';
@@ -100,6 +100,7 @@ export class LeRobotWriter {
     const H = spec.horizon;
     const D = this.dims.length;
     const periodNs = BigInt(Math.round(1e9 / this.fps));
+    const stepNs = stepPeriodNs(spec);
     const start = episode.frames[0]?.stampNs;
     if (start === undefined) throw new InputError(source, 'camera', 'has no frames');
     let taskIndex = this.tasks.get(episode.instruction);
@@ -143,20 +144,11 @@ export class LeRobotWriter {
           `frame ${i} comes before the episode's first decision or joint state`,
         );
       }
-      if (!order.take(state.name, state.position)) {
-        throw new InputError(
-          source,
-          'JointState name',
-          `[${state.name.join(', ')}] lacks a joint of the spec (${this.dims.join(', ')})`,
-        );
-      }
-      const k = Math.min(
-        Math.round(Number(frame.stampNs - d.stampNs) / Number(periodNs)) + 1,
-        H - 1,
-      );
+      const observation = Array.from(specJointPositions(order, state, source));
+      // The next step of the chunk being executed: steps are dt apart from its stamp.
+      const k = Math.min(Math.round(Number(frame.stampNs - d.stampNs) / Number(stepNs)) + 1, H - 1);
       const chunk = chunks[decision] as Float64Array;
       const action = Array.from(chunk.subarray(k * D, (k + 1) * D));
-      const observation = Array.from(order.position);
       const row = {
         'observation.state': observation,
         action,

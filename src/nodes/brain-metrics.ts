@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Gauge, Registry } from 'prom-client';
 import type { BrainHealth } from './brain-node.js';
+import type { SinkCounters } from './node-sinks.js';
 
 /**
  * The brain's health as Prometheus metrics, served on loopback at /metrics (off unless the
@@ -11,7 +12,7 @@ export class BrainMetrics {
   private readonly registry = new Registry();
   private readonly server: Server;
 
-  private constructor(health: () => BrainHealth, port: number) {
+  private constructor(health: () => BrainHealth & SinkCounters, port: number) {
     const r = this.registry;
     const decisions = new Gauge({
       name: 'pons_brain_decisions_total',
@@ -47,6 +48,17 @@ export class BrainMetrics {
       labelNames: ['provider'],
       registers: [r],
     });
+    const liveClients = new Gauge({
+      name: 'pons_brain_foxglove_clients',
+      help: 'Foxglove live-view clients connected',
+      registers: [r],
+    });
+    const liveMessages = new Gauge({
+      name: 'pons_brain_foxglove_messages_total',
+      help: 'live-view messages sent to clients, and dropped for clients too slow to take them',
+      labelNames: ['outcome'],
+      registers: [r],
+    });
     this.server = createServer(async (req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
@@ -65,12 +77,17 @@ export class BrainMetrics {
       dropped.set({ reason: 'out_of_order' }, h.sync.outOfOrder);
       for (const [camera, n] of Object.entries(h.camera_timeouts)) timeouts.set({ camera }, n);
       provider.set({ provider: h.provider }, 1);
+      if (h.foxglove) {
+        liveClients.set(h.foxglove.clients);
+        liveMessages.set({ outcome: 'sent' }, h.foxglove.sent);
+        liveMessages.set({ outcome: 'dropped' }, h.foxglove.dropped);
+      }
       res.writeHead(200, { 'content-type': r.contentType }).end(await r.metrics());
     });
     this.server.listen(port, '127.0.0.1');
   }
 
-  static start(health: () => BrainHealth, port: number): BrainMetrics {
+  static start(health: () => BrainHealth & SinkCounters, port: number): BrainMetrics {
     return new BrainMetrics(health, port);
   }
 

@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { Frame } from '../brain/index.js';
-import type { Recorder } from '../record/recorder.js';
+import type { MessageSink } from '../record/message-sink.js';
 import {
   type ActionTokensInput,
   actionTokensMsg,
@@ -37,7 +37,7 @@ export function cameraTopic(brain: BrainTopics, camera: string): string {
 }
 
 export function recordFrame(
-  recorder: Recorder,
+  recorder: MessageSink,
   brain: BrainTopics,
   camera: string,
   stampNs: bigint,
@@ -65,7 +65,7 @@ export function recordFrame(
 }
 
 export function recordJointState(
-  recorder: Recorder,
+  recorder: MessageSink,
   brain: BrainTopics,
   stampNs: bigint,
   logTimeNs: bigint,
@@ -82,7 +82,7 @@ export function recordJointState(
 }
 
 export function recordInstruction(
-  recorder: Recorder,
+  recorder: MessageSink,
   brain: BrainTopics,
   logTimeNs: bigint,
   text: string,
@@ -97,7 +97,7 @@ export function recordInstruction(
 }
 
 /** One decision, logged when it was sent. */
-export function recordDecision(recorder: Recorder, packet: ActionTokensInput): void {
+export function recordDecision(recorder: MessageSink, packet: ActionTokensInput): void {
   recorder.record(
     ACTION_TOKENS_TOPIC,
     PONS_TYPES.actionTokens,
@@ -108,7 +108,7 @@ export function recordDecision(recorder: Recorder, packet: ActionTokensInput): v
 }
 
 export function recordBrain(
-  recorder: Recorder,
+  recorder: MessageSink,
   sources: BrainSources,
   brain: RobotProfile['brain'],
 ): { onDecision: (d: DecisionRecord) => void; stop: () => void } {

@@ -1,24 +1,25 @@
 import { ActionToJoints } from '../cerebellum/action-to-joints.js';
 import { ChunkCorrector } from '../cerebellum/chunk-correction.js';
-import type { ControlCommand, ControlEvent, ControlStats } from '../cerebellum/control-protocol.js';
-import { ControlThread } from '../cerebellum/control-thread.js';
-import { loadJointLimits } from '../cerebellum/joint-limits.js';
-import { SerialChainKinematics } from '../cerebellum/kinematics.js';
+import type {
+  ControlCommand,
+  ControlEvent,
+  ControlSetup,
+  ControlStats,
+} from '../cerebellum/control-protocol.js';
+import {
+  type AppliedInput,
+  ControlThread,
+  type SkippedTicks,
+} from '../cerebellum/control-thread.js';
 import { LearnedStage, LearnedStageError } from '../cerebellum/learned-stage.js';
 import type { JointLimits } from '../cerebellum/types.js';
-import {
-  type ActionSpec,
-  loadActionSpec,
-  loadUrdf,
-  serialChain,
-  specId,
-  specJson,
-} from '../contract/index.js';
+import { type ActionSpec, loadActionSpec, specId, specJson } from '../contract/index.js';
 import { LinkClient, type LinkClientOptions, type LinkLog } from '../link/index.js';
-import { CerebellumRos } from '../ros/index.js';
+import { CerebellumRos, type DiagnosticStatusInput } from '../ros/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
 import { epochNowNs, InputError, type TokensPacket } from '../wire/index.js';
 import { CerebellumBus } from './cerebellum-bus.js';
+import { controlSetup, describeRobot } from './control-setup.js';
 import { JsonLinesSink } from './json-lines-sink.js';
 import type { RobotProfile } from './profile.js';
 
@@ -37,8 +38,25 @@ export interface CerebellumNodeOptions {
   };
   /** Every command, as it leaves the control thread (tests, benchmarks, the simulator). */
   onCommand?: (command: ControlCommand) => void;
+  /**
+   * Every command the output sends, with the ROS message when the output is ROS (which
+   * publishes every `decimation`-th command): what the recorder records.
+   */
+  onPublished?: (command: ControlCommand, ros?: PublishedRosCommand) => void;
   /** Every token packet that decoded, with its chunk in the spec's units (the recorder). */
   onChunk?: (packet: TokensPacket, actions: Float64Array) => void;
+  /** Once the control thread runs: its setup, and the epoch ns of tick 0 (the recorder). */
+  onControlStarted?: (setup: ControlSetup, epochStartNs: bigint) => void;
+  /** Every input the control thread applied, with its tick (the recorder, for `--verify`). */
+  onApplied?: (applied: AppliedInput) => void;
+  /** Ticks the control clock skipped (the recorder, for `--verify`). */
+  onSkipped?: (skipped: SkippedTicks) => void;
+}
+
+export interface PublishedRosCommand {
+  type: string;
+  topic: string;
+  message: object;
 }
 
 export interface CerebellumDiagnostics {
@@ -70,54 +88,6 @@ function prefixed(prefix: string, values: object): Record<string, string | numbe
   return Object.fromEntries(
     Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v as string | number]),
   );
-}
-
-/**
- * What the controller drives: an arm's joints (from the URDF chain, limits from the URDF
- * and joint_limits YAML, kinematics for IK and the workspace box), or a mobile base's twist
- * components (speed limits from the spec, rate limits from the profile's `robot.base`).
- */
-function describeRobot(profile: RobotProfile, spec: ActionSpec) {
-  if (spec.dimensions.every((d) => d.kind === 'base_twist')) {
-    const rate = profile.robot.base;
-    if (!rate)
-      throw new InputError(profile.file, 'robot.base', 'is needed to drive a base_twist spec');
-    const per = (value: number | number[] | undefined, field: string) => {
-      if (value === undefined)
-        return new Float64Array(spec.dimensions.length).fill(Number.POSITIVE_INFINITY);
-      const values = typeof value === 'number' ? spec.dimensions.map(() => value) : value;
-      if (values.length !== spec.dimensions.length) {
-        throw new InputError(
-          profile.file,
-          `robot.base.${field}`,
-          `has ${values.length} values, the spec ${spec.dimensions.length}`,
-        );
-      }
-      return Float64Array.from(values);
-    };
-    const joints = spec.dimensions.map((d) => d.name);
-    const limits: JointLimits = {
-      names: joints,
-      lower: Float64Array.from(spec.dimensions, (d) => d.lower),
-      upper: Float64Array.from(spec.dimensions, (d) => d.upper),
-      // A speed's rate of change is the base's acceleration, and that one's its jerk.
-      maxVelocity: per(rate.max_acceleration, 'max_acceleration'),
-      maxAcceleration: per(rate.max_jerk, 'max_jerk'),
-    };
-    return { joints, limits, kinematics: undefined, base: true };
-  }
-  if (!profile.robot.tip_link)
-    throw new InputError(profile.file, 'robot.tip_link', 'is needed to drive an arm');
-  const kinematics = new SerialChainKinematics(
-    serialChain(loadUrdf(profile.robot.urdf), profile.robot.base_link, profile.robot.tip_link),
-  );
-  const joints = [...kinematics.jointOrder];
-  const limits = loadJointLimits({
-    urdf: profile.robot.urdf,
-    ...(profile.robot.joint_limits ? { jointLimitsYaml: profile.robot.joint_limits } : {}),
-    joints,
-  });
-  return { joints, limits, kinematics, base: false };
 }
 
 export class CerebellumNode {
@@ -186,10 +156,10 @@ export class CerebellumNode {
   static async start(options: CerebellumNodeOptions): Promise<CerebellumNode> {
     const { profile } = options;
     const spec = loadActionSpec(profile.spec);
-    const { joints, limits, kinematics, base } = describeRobot(profile, spec);
+    const robot = describeRobot(profile, spec);
+    const { joints, limits, kinematics } = robot;
     const converter = new ActionToJoints(spec, joints, kinematics, profile.spec);
     const c = profile.cerebellum;
-    const safety = c.safety;
     const output = c.output;
     // ROS first: where ROS 2 is absent this fails at once, with one line saying how to fix it.
     const ros =
@@ -217,57 +187,21 @@ export class CerebellumNode {
             log: options.log,
           })
         : undefined;
-    const control = ControlThread.start({
-      controller: {
-        horizon: spec.horizon,
-        joints: joints.length,
-        dt: spec.dt,
-        interpolation: c.interpolation,
-        blending:
-          c.blending.policy === 'crossfade'
-            ? { policy: 'crossfade', windowS: c.blending.window_s }
-            : c.blending.policy === 'ensemble'
-              ? { policy: 'ensemble', decay: c.blending.decay }
-              : { policy: 'latest' },
-        stoppingTimeS: c.stopping_time_s,
-        maxAcceleration: Array.from(limits.maxAcceleration),
-        rejectViolatingChunks: safety.on_violation === 'reject',
-        ...(c.smoothing_degree === null ? {} : { smoothingDegree: c.smoothing_degree }),
-        ...(c.tracking_bandwidth_hz === null
-          ? {}
-          : { trackingBandwidthHz: c.tracking_bandwidth_hz }),
-        restAtZero: base,
+    const setup = controlSetup(profile, spec, robot, ros !== undefined || bus !== undefined);
+    const control = ControlThread.start(
+      {
+        ...setup,
+        spinUs: c.spin_us,
+        sinkRateHz: c.sink_rate_hz,
+        epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
       },
-      safety: {
-        limits,
-        positionMargin: safety.position_margin,
-        maxStepFromMeasured: safety.max_step_from_measured,
-        ...(safety.workspace && profile.robot.tip_link
-          ? {
-              workspace: safety.workspace,
-              kinematics: {
-                urdf: profile.robot.urdf,
-                base: profile.robot.base_link,
-                tip: profile.robot.tip_link,
-              },
-            }
-          : {}),
-        onViolation: safety.on_violation,
-      },
-      rateHz: c.rate_hz,
-      spinUs: c.spin_us,
-      sinkRateHz: c.sink_rate_hz,
-      epochOffsetNs: (epochNowNs() - process.hrtime.bigint()).toString(),
-      // A base starts at rest: zero speed. An arm with a robot (ROS or bus) starts from its
-      // first measured joint state; without one (record or none) open loop from mid-range.
-      ...(base
-        ? { initial: new Array<number>(joints.length).fill(0) }
-        : ros || bus
-          ? {}
-          : {
-              initial: Array.from(limits.lower, (lo, j) => (lo + (limits.upper[j] as number)) / 2),
-            }),
-    });
+      { logInputs: options.onApplied !== undefined },
+    );
+    const { onControlStarted, onApplied, onSkipped } = options;
+    if (onControlStarted)
+      control.onStarted((epochStartNs) => onControlStarted(setup, epochStartNs));
+    if (onApplied) control.onApplied(onApplied);
+    if (onSkipped) control.onSkipped(onSkipped);
     const link = await LinkClient.open({
       ...options.link,
       spec: specJson(spec),
@@ -295,13 +229,6 @@ export class CerebellumNode {
     );
     node.stateTimer = setInterval(() => node.sendState(), 1000 / c.state_rate_hz);
     return node;
-  }
-
-  /** The command message the ROS output publishes for `command`, when the output is ROS. */
-  rosCommandMessage(
-    command: ControlCommand,
-  ): { type: string; topic: string; message: object } | undefined {
-    return this.ros?.commandMessage(command.position, command.velocity);
   }
 
   estop(reason: string): void {
@@ -419,17 +346,25 @@ export class CerebellumNode {
     });
     const output = this.options.profile.cerebellum.output;
     this.bus?.publishCommand(command, this.chunkObsStamps.get(command.chunkSeq) ?? 0n);
-    if (this.ros && output.kind === 'ros' && command.index % output.decimation === 0) {
-      this.ros.publishCommand(command.position, command.velocity);
-    }
+    if (this.ros && output.kind === 'ros') {
+      if (command.index % output.decimation === 0) {
+        const published = this.ros.publishCommand(command.position, command.velocity);
+        this.options.onPublished?.(command, published);
+      }
+    } else this.options.onPublished?.(command);
     this.options.onCommand?.(command);
   }
 
   private publishDiagnostics(): void {
+    this.ros?.publishDiagnostics(this.diagnosticStatus());
+  }
+
+  /** The node's state as one diagnostic_msgs/DiagnosticStatus (ROS output and the recorder). */
+  diagnosticStatus(): DiagnosticStatusInput {
     const d = this.snapshot();
     const level = d.mode === 'run' ? 'ok' : d.mode === 'hold' ? 'warn' : 'error';
     const { link, learned, ...fields } = d;
-    this.ros?.publishDiagnostics({
+    return {
       level,
       name: 'pons_cerebellum: control',
       message: d.estop_reason ? `${d.mode}: ${d.estop_reason}` : d.mode,
@@ -438,7 +373,7 @@ export class CerebellumNode {
         ...prefixed('link_', link),
         ...(learned ? prefixed('learned_', learned) : {}),
       },
-    });
+    };
   }
 
   private onEvent(event: ControlEvent): void {

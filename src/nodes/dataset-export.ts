@@ -6,8 +6,8 @@ import type { DatasetVocabulary } from '../finetune/align-anything.js';
 /**
  * A model package's prompt and vocabulary, as the Align-Anything export needs them: the user
  * prompt of its `pons.json`, its image token, and each token id spelled as its tokenizer.json
- * spells it (tiny-vla: id 3840 + bin is `<act_bin>`), so a response text tokenizes back to
- * exactly the recorded ids.
+ * spells it (tiny-vla: id 3840 + bin is `<act_bin>`). A vocabulary whose action tokens do not
+ * tokenize back to themselves is refused: responses spelled with it would not be those ids.
  */
 export function modelVocabulary(pkg: ModelPackage): DatasetVocabulary {
   const tokenizer = new Tokenizer(pkg.tokenizerJson, pkg.tokenizerConfig);
@@ -17,6 +17,19 @@ export function modelVocabulary(pkg: ModelPackage): DatasetVocabulary {
     if (text === undefined) throw new InputError(source, 'model.vocab', `has no token id ${id}`);
     return text;
   };
+  // A response is the action tokens' texts run together: each must tokenize back to its id.
+  const { first_id: first, last_id: last } = pkg.manifest.action_tokens;
+  for (let id = first; id <= last; id++) {
+    const text = tokenText(id);
+    const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
+    if (ids.length !== 1 || ids[0] !== id) {
+      throw new InputError(
+        source,
+        `model.vocab[${id}]`,
+        `"${text}" tokenizes to [${ids.join(', ')}], not the action id alone`,
+      );
+    }
+  }
   return {
     userPrompt: pkg.manifest.prompt.user,
     imageToken: tokenText(pkg.dims.imageTokenId),

@@ -28,6 +28,8 @@ export interface EpisodeRunOptions {
   killBrainAfterS?: number;
   /** A directory: the cerebellum (and a model brain) record rosbag2 MCAP files there. */
   record?: string;
+  /** Live Foxglove views: the cerebellum on this port, a model brain on the next. */
+  foxgloveBasePort?: number;
   /** Decisions per second of the scripted expert (its own default when absent). */
   expertRateHz?: number;
   progress: (message: string) => void;
@@ -73,6 +75,10 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
   );
   const recordAs = (name: string) =>
     options.record === undefined ? [] : ['--record', join(options.record, `${name}.mcap`)];
+  const liveAs = (offset: number) =>
+    options.foxgloveBasePort === undefined
+      ? []
+      : ['--foxglove', String(options.foxgloveBasePort + offset)];
   const brainArgs =
     options.brain === 'expert'
       ? [
@@ -93,6 +99,7 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
           '--episode',
           'sim',
           ...recordAs('brain'),
+          ...liveAs(1),
         ];
   const processes: Process[] = [];
   let brainRestarts = 0;
@@ -116,13 +123,21 @@ export async function runEpisodes(options: EpisodeRunOptions): Promise<EpisodeRu
       profilePath,
       '--json',
       ...recordAs('cerebellum'),
+      ...liveAs(0),
     ]);
     let brain = Process.start(options.cli, brainArgs);
     processes.push(cerebellum, brain);
-    await Promise.all([
+    const ready = await Promise.all([
       cerebellum.waitFor((e) => e.event === 'ready', 30_000),
       brain.waitFor((e) => e.event === 'ready', 60_000),
     ]);
+    for (const [name, e] of [
+      ['cerebellum', ready[0]],
+      ['brain', ready[1]],
+    ] as const) {
+      if (typeof e.foxglove === 'string')
+        options.progress(`${name}: Foxglove live view on ${e.foxglove}`);
+    }
     sim.send('go');
     const results: SimEpisodeResult[] = [];
     const droppedBy = new Map<number, number>();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,13 +8,14 @@ import { promptText } from '../finetune/align-anything.js';
 import { readAlignAnything } from '../finetune/align-anything-read.js';
 import { checkParity, type ParityReport } from './brain-parity.js';
 import { modelVocabulary } from './dataset-export.js';
+import { runTrainer } from './trainer-process.js';
 import { atImageSize, TrainingSetWriter } from './training-set.js';
 
 /**
  * `pons finetune brain`: an Align-Anything dataset (`pons dataset export`) → a fine-tuned
  * brain package. The rows become training sets through the runtime's own prompt encoder and
- * preprocessor; models/training/finetune_tiny_vla.py trains and exports (its progress goes
- * straight through); then the new package is loaded by the brain runtime and must reproduce
+ * preprocessor; models/training/finetune_tiny_vla.py trains and exports (run by the shared
+ * trainer process helper, its progress lines handed on as they come); then the new package is loaded by the brain runtime and must reproduce
  * PyTorch's held-out decisions. The verdict is written into its pons.json
  * (`training.accepted`, `training.parity`); the runtime refuses a package not accepted.
  */
@@ -28,9 +28,6 @@ export interface FinetuneOptions {
   imageSize?: number;
   /** Trainer arguments passed through (`--steps`, `--lr`, …). */
   trainerArgs: string[];
-  python: string;
-  /** The trainer script (default the repository's). */
-  script: string;
   progress: (message: string) => void;
 }
 
@@ -40,8 +37,6 @@ export interface FinetuneResult {
   parity: ParityReport;
   training: Record<string, unknown>;
 }
-
-export const DEFAULT_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
   const base = loadModelPackage(options.base);
@@ -65,20 +60,24 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
       options.progress(`${file}: ${rows[split]} rows`);
     }
     const out = resolve(options.out);
-    await runTrainer(options, [
-      '--train',
-      join(work, 'train'),
-      '--validation',
-      join(work, 'validation'),
-      '--base',
-      resolve(options.base),
-      '--out',
-      out,
-      '--data-name',
-      resolve(options.data),
-      ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
-      ...options.trainerArgs,
-    ]);
+    await runTrainer(
+      'finetune_tiny_vla.py',
+      [
+        '--train',
+        join(work, 'train'),
+        '--validation',
+        join(work, 'validation'),
+        '--base',
+        resolve(options.base),
+        '--out',
+        out,
+        '--data-name',
+        resolve(options.data),
+        ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
+        ...options.trainerArgs,
+      ],
+      options.progress,
+    );
     options.progress(`checking ${out} against PyTorch on held-out rows`);
     const parity = await checkParity(out);
     const manifestPath = join(out, 'pons.json');
@@ -125,19 +124,4 @@ async function writeTrainingSet(pkg: ModelPackage, file: string, dir: string): P
   }
   writer.close({ source: file });
   return writer.count;
-}
-
-function runTrainer(options: FinetuneOptions, args: string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(options.python, [options.script, ...args], {
-      // Progress goes to stderr; stdout is left for the command's result.
-      stdio: ['ignore', 2, 2],
-    });
-    child.on('error', (err) => fail(new Error(`${options.python}: ${err.message}`)));
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? done()
-        : fail(new Error(`${options.script} exited with ${signal ?? `code ${code}`}`)),
-    );
-  });
 }

@@ -102,6 +102,22 @@ export function outputDefaults<K extends 'ros' | 'bus'>(kind: K): Extract<Output
   return outputSchema.parse({ kind }) as Extract<Output, { kind: K }>;
 }
 
+/**
+ * Record what the node sees and emits to this rosbag2 MCAP file (`--record` overrides it).
+ * Relative to the working directory, as an output; `{stamp}` becomes the start time
+ * (20261202T004512Z), so runs do not overwrite each other. None by default.
+ */
+const recordSchema = z
+  .string()
+  .regex(/\.mcap$/, 'must name a .mcap file')
+  .optional();
+
+/** A profile's `record` path with its `{stamp}` filled in. */
+export function recordPath(template: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  return template.replaceAll('{stamp}', stamp);
+}
+
 const cerebellumSchema = z
   .object({
     rate_hz: z.number().min(100).max(1000).default(500),
@@ -131,6 +147,7 @@ const cerebellumSchema = z
     /** A learned correction stage package (models/learned-cerebellum); none by default. */
     learned_stage: z.string().optional(),
     output: outputSchema.default({ kind: 'none' }),
+    record: recordSchema,
   })
   .strict();
 
@@ -152,6 +169,7 @@ const brainSchema = z
   .object({
     /** Brain model package directory (docs/model-package.md). */
     model: z.string().default('../../models/tiny-vla'),
+    record: recordSchema,
     /** onnxruntime execution providers in order of preference; pons falls back itself. */
     providers: z.array(z.string().min(1)).min(1).default(['cuda', 'cpu']),
     /** Model file variant (transformers.js suffix: fp16, quantized, …); none by default. */

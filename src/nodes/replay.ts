@@ -1,7 +1,7 @@
 import { type ActionSpec, specId, specJson } from '../contract/index.js';
 import { type LinkLog, LinkServer } from '../link/index.js';
 import { type McapReadReport, newReport, readRos2Mcap } from '../record/mcap-read.js';
-import { nsFromStamp, ROS_TYPES, RosRepublisher } from '../ros/index.js';
+import { COMMAND_TYPES, nsFromStamp, RosRepublisher, shortTypeName } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
 import { untilDue } from './pacing.js';
 
@@ -100,14 +100,6 @@ export async function replayTokens(options: ReplayOptions): Promise<ReplayResult
   return result;
 }
 
-/** The command types a cerebellum publishes (recorded on their own topics). */
-const COMMAND_TYPES: ReadonlySet<string> = new Set([
-  ROS_TYPES.jointTrajectory,
-  ROS_TYPES.float64MultiArray,
-  ROS_TYPES.twist,
-  ROS_TYPES.twistStamped,
-]);
-
 /**
  * `pons replay --to-ros`: the recorded commands published again on ROS 2, byte for byte, on
  * their recorded topics, with the recorded timing × speed (a robot or controller can be
@@ -122,7 +114,7 @@ export async function replayCommandsToRos(options: {
   const ros = await RosRepublisher.open('pons_replay');
   const read = newReport();
   const commands = [...readRos2Mcap(options.bytes, options.file, read)].filter((m) =>
-    COMMAND_TYPES.has(m.type),
+    COMMAND_TYPES.includes(shortTypeName(m.type)),
   );
   if (read.stopped) options.log.warn(read.stopped);
   const started = performance.now();

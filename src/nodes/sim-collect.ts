@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { type ActionSpec, InputError, specId } from '../contract/index.js';
 import { Recorder, type RecorderCounters } from '../record/recorder.js';
 import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';
@@ -192,8 +193,11 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
           'reliable',
         );
         baseNs = endNs + GAP_NS;
-        // The episode ran without yielding; let the recorder catch up before the next one.
+        // The episode ran without yielding; let the recorder catch up before the next one, and
+        // the event loop turn: @napi-rs/canvas frees the pixel buffers of the renderer's
+        // readbacks from it (without a turn, memory grows by ~0.25 MB a frame).
         await recorder.drained();
+        await setImmediate();
         const done: CollectedEpisode = {
           id: episodeId,
           task,

@@ -29,10 +29,18 @@ export interface McapReadReport {
   byTopic: Record<string, number>;
   /** Channels skipped, with why. */
   skipped: Record<string, string>;
+  /** Messages on the skipped channels, per topic (counted, not decoded). */
+  skippedMessages: Record<string, number>;
   /** Messages that did not decode against their schema. */
   undecodable: number;
   /** Why reading stopped before the file's end (truncated, corrupt); absent for a whole file. */
   stopped?: string;
+  /**
+   * Where it stopped, in bytes: truncated, `offset` is where the unfinished record starts;
+   * corrupt, where the record that failed to read ends (it is lost too). `unreadBytes`: from
+   * `offset` to the end of the file.
+   */
+  stoppedAt?: { kind: 'truncated' | 'corrupt'; offset: number; unreadBytes: number };
 }
 
 interface Decoder {
@@ -60,6 +68,7 @@ export function* readRos2Mcap(
   });
   const schemas = new Map<number, { name: string; encoding: string; text: string }>();
   const decoders = new Map<number, Decoder | null>();
+  const channelTopics = new Map<number, string>();
   reader.append(bytes);
   for (;;) {
     let record: TypedMcapRecord | undefined;
@@ -67,11 +76,13 @@ export function* readRos2Mcap(
       record = reader.nextRecord();
     } catch (err) {
       report.stopped = `${source}: corrupt after ${report.messages} messages: ${(err as Error).message}`;
+      report.stoppedAt = stoppedAt('corrupt', bytes, reader);
       return report;
     }
     if (record === undefined) {
       if (!reader.done()) {
         report.stopped = `${source}: truncated after ${report.messages} messages (${reader.bytesRemaining()} bytes of an unfinished record)`;
+        report.stoppedAt = stoppedAt('truncated', bytes, reader);
       }
       return report;
     }
@@ -82,10 +93,15 @@ export function* readRos2Mcap(
         text: new TextDecoder().decode(record.data),
       });
     } else if (record.type === 'Channel') {
+      channelTopics.set(record.id, record.topic);
       decoders.set(record.id, channelDecoder(record, schemas.get(record.schemaId), report));
     } else if (record.type === 'Message') {
       const decoder = decoders.get(record.channelId);
-      if (!decoder) continue;
+      if (!decoder) {
+        const topic = channelTopics.get(record.channelId) ?? `channel ${record.channelId}`;
+        report.skippedMessages[topic] = (report.skippedMessages[topic] ?? 0) + 1;
+        continue;
+      }
       let message: unknown;
       try {
         message = decoder.reader.readMessage(record.data);
@@ -108,7 +124,17 @@ export function* readRos2Mcap(
 }
 
 export function newReport(): McapReadReport {
-  return { messages: 0, byTopic: {}, skipped: {}, undecodable: 0 };
+  return { messages: 0, byTopic: {}, skipped: {}, skippedMessages: {}, undecodable: 0 };
+}
+
+/** The reader keeps the bytes it has not parsed (after a failed record, when it throws). */
+function stoppedAt(
+  kind: 'truncated' | 'corrupt',
+  bytes: Uint8Array,
+  reader: McapStreamReader,
+): McapReadReport['stoppedAt'] {
+  const unreadBytes = reader.bytesRemaining();
+  return { kind, offset: bytes.byteLength - unreadBytes, unreadBytes };
 }
 
 function channelDecoder(
@@ -131,11 +157,16 @@ function channelDecoder(
     return {
       topic: channel.topic,
       type: schema.name,
-      reader: new MessageReader(parse(packageTypeNames(schema.text), { ros2: true })),
+      reader: ros2msgReader(schema.text),
     };
   } catch (err) {
     return skip(`schema ${schema.name} does not parse: ${(err as Error).message}`);
   }
+}
+
+/** A CDR reader for a `ros2msg` schema in rosbag2's layout (an MCAP file's, a live channel's). */
+export function ros2msgReader(schema: string): MessageReader {
+  return new MessageReader(parse(packageTypeNames(schema), { ros2: true }));
 }
 
 /**

@@ -1,26 +1,27 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { compress, init as initZstd } from '@bokuweb/zstd-wasm';
-import { McapWriter } from '@mcap/core';
-import { cdrWriter } from '../ros/index.js';
+import { Worker } from 'node:worker_threads';
+import { type CdrSink, type RecordedQos, recordInto } from './message-sink.js';
+import type { FromWriter, RecordedMessage, ToWriter } from './recorder-protocol.js';
 import { ros2msgSchema } from './ros2msg-schema.js';
+
+export type { RecordedQos } from './message-sink.js';
 
 /**
  * Writes what a node sees and emits to a rosbag2-compatible MCAP file: profile `ros2`,
  * `ros2msg` schemas in rosbag2's layout, CDR messages, `offered_qos_profiles` channel
- * metadata, zstd-compressed chunks. `record()` serializes and queues and returns at once;
- * one writer drains the queue in order (@mcap/core's writer must be awaited call by call).
- * The queue is bounded: past it, messages are dropped and counted, never waited for. Each
- * chunk goes to the file as soon as it is complete, with a plain write, so a process killed
- * mid-recording leaves a file that reads back up to its last completed chunk.
+ * metadata, zstd-compressed chunks. `record()` serializes to CDR (or a tee hands it the CDR,
+ * `recordCdr`) and queues and returns at once; the messages go to a writer thread (recorder-worker.ts) once per event-loop turn,
+ * which chunks, compresses and writes them at a lowered priority. The queue is bounded:
+ * messages not yet written past `maxQueue` are dropped and counted, never waited for
+ * (sensor streams first).
  */
-
-export type RecordedQos = 'sensor_data' | 'reliable';
 
 export interface RecorderOptions {
   /** Messages waiting to be written before new ones are dropped. */
   maxQueue?: number;
   /** Uncompressed chunk size: smaller loses less on a crash, larger compresses better. */
   chunkBytes?: number;
+  /** Niceness of the writer thread (Linux): above the control thread's, so it yields to it. */
+  nice?: number;
 }
 
 export interface RecorderCounters {
@@ -29,49 +30,67 @@ export interface RecorderCounters {
   bytes: number;
 }
 
-interface Pending {
-  channel: number;
-  logTimeNs: bigint;
-  publishTimeNs: bigint;
-  data: Uint8Array;
-}
+const WORKER = new URL('./recorder-worker.js', import.meta.url);
 
-let zstdReady: Promise<void> | undefined;
-
-export class Recorder {
+export class Recorder implements CdrSink {
   readonly counters: RecorderCounters = { recorded: 0, dropped: 0, bytes: 0 };
   private readonly channels = new Map<string, number>();
-  private readonly queue: Pending[] = [];
-  private readonly writer: McapWriter;
   private readonly maxQueue: number;
-  private writing: Promise<void> | undefined;
-  private sequence = 0;
+  private batch: RecordedMessage[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private flushing = false;
+  private queued = 0;
   private closed = false;
+  private failure: string | undefined;
+  private readonly done: Promise<void>;
+  /** `drained()` calls waiting for the writer's next progress report. */
+  private waiters: (() => void)[] = [];
+  private exited = false;
 
   private constructor(
-    private readonly fd: number,
+    private readonly worker: Worker,
     options: RecorderOptions,
   ) {
     this.maxQueue = options.maxQueue ?? 4096;
-    this.writer = new McapWriter({
-      writable: {
-        position: () => BigInt(this.counters.bytes),
-        write: async (buffer: Uint8Array) => {
-          writeSync(fd, buffer);
-          this.counters.bytes += buffer.byteLength;
-        },
-      },
-      chunkSize: options.chunkBytes ?? 256 * 1024,
-      compressChunk: (data) => ({ compression: 'zstd', compressedData: compress(data, 3) }),
+    this.done = new Promise((resolve, reject) => {
+      const wake = () => {
+        for (const waiter of this.waiters.splice(0)) waiter();
+      };
+      worker.on('message', (message: FromWriter) => {
+        if (message.type === 'written') {
+          this.counters.recorded = message.messages;
+          this.counters.bytes = message.bytes;
+        } else if (message.type === 'closed') resolve();
+        else if (message.type === 'error') this.failure ??= message.message;
+        wake();
+      });
+      worker.on('error', (err) => {
+        this.failure ??= err.message;
+        wake();
+        reject(err);
+      });
+      worker.on('exit', () => {
+        this.exited = true;
+        wake();
+        resolve();
+      });
     });
   }
 
   static async open(path: string, options: RecorderOptions = {}): Promise<Recorder> {
-    zstdReady ??= initZstd();
-    await zstdReady;
-    const recorder = new Recorder(openSync(path, 'w'), options);
-    await recorder.writer.start({ profile: 'ros2', library: 'pons' });
-    return recorder;
+    const worker = new Worker(WORKER, {
+      workerData: { path, chunkBytes: options.chunkBytes ?? 256 * 1024, nice: options.nice ?? 10 },
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: FromWriter) => {
+        if (message.type !== 'ready') return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new Recorder(worker, options);
   }
 
   /**
@@ -79,15 +98,33 @@ export class Recorder {
    * a message that does not fit its type (a programming error); a full queue drops.
    */
   record(topic: string, type: string, stampNs: bigint, message: object, qos: RecordedQos): void {
-    if (this.closed) return;
-    if (this.queue.length >= this.maxQueue) {
-      this.counters.dropped++;
-      return;
-    }
-    const data = cdrWriter(type).writeMessage(message);
+    recordInto([this], topic, type, stampNs, message, qos);
+  }
+
+  /** False once closed, and when the queue is full (a drop, counted: nothing is serialized). */
+  wants(_topic: string, _type: string, qos: RecordedQos): boolean {
+    return !this.closed && this.hasRoom(qos);
+  }
+
+  recordCdr(
+    topic: string,
+    type: string,
+    stampNs: bigint,
+    data: Uint8Array,
+    qos: RecordedQos,
+  ): void {
+    if (this.closed || !this.hasRoom(qos)) return;
     const channel = this.channel(topic, type, qos);
-    this.queue.push({ channel, logTimeNs: stampNs, publishTimeNs: stampNs, data });
-    this.writing ??= this.drain();
+    this.batch.push({ channel, logTimeNs: stampNs, data });
+    // A buffer of its own moves to the writer thread instead of being copied (at the end of
+    // this event-loop turn: see CdrSink.recordCdr).
+    if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)
+      this.transfer.push(data.buffer as ArrayBuffer);
+    this.queued++;
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /**
@@ -96,59 +133,65 @@ export class Recorder {
    * instead of outgrowing the queue.
    */
   async drained(): Promise<void> {
-    while (this.writing) await this.writing;
+    this.flush();
+    const target = this.queued;
+    while (this.counters.recorded < target && !this.failure && !this.exited) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
   /** Writes what is queued, the summary and the footer; the file is then complete. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writing;
-    await this.drainQueued();
-    await this.writer.end();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.flush();
+    this.post({ type: 'close' });
+    await this.done;
+    await this.worker.terminate();
+    if (this.failure) throw new Error(`recorder: ${this.failure}`);
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (this.batch.length === 0) return;
+    this.post({ type: 'messages', messages: this.batch }, this.transfer);
+    this.batch = [];
+    this.transfer = [];
+  }
+
+  private post(message: ToWriter, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  /**
+   * Sensor streams (camera frames, joint states) are dropped first: reliable topics (tokens,
+   * commands, control inputs, what a replay needs) may fill the queue to twice its size.
+   */
+  private hasRoom(qos: RecordedQos): boolean {
+    const limit = qos === 'reliable' ? 2 * this.maxQueue : this.maxQueue;
+    if (this.queued - this.counters.recorded < limit) return true;
+    this.counters.dropped++;
+    return false;
   }
 
   private channel(topic: string, type: string, qos: RecordedQos): number {
     const key = `${topic} ${type}`;
     let id = this.channels.get(key);
     if (id !== undefined) return id;
-    // @mcap/core's registration only assigns ids (channels from 0, schemas from 1, in call
-    // order), so it cannot interleave badly with a write in progress.
+    // Channels from 0, schemas from 1, in registration order (as @mcap/core assigns them).
     id = this.channels.size;
     this.channels.set(key, id);
-    const schemaId = id + 1;
-    void this.writer.registerSchema({
-      name: type,
-      encoding: 'ros2msg',
-      data: new TextEncoder().encode(ros2msgSchema(type)),
-    });
-    void this.writer.registerChannel({
-      schemaId,
+    // Messages already batched go first: the channel must reach the writer before its own.
+    this.flush();
+    this.post({
+      type: 'channel',
+      id,
       topic,
-      messageEncoding: 'cdr',
-      metadata: new Map([['offered_qos_profiles', offeredQos(qos)]]),
+      schemaName: type,
+      schema: ros2msgSchema(type),
+      qos: offeredQos(qos),
     });
     return id;
-  }
-
-  private async drain(): Promise<void> {
-    await this.drainQueued();
-    this.writing = undefined;
-  }
-
-  private async drainQueued(): Promise<void> {
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      await this.writer.addMessage({
-        channelId: next.channel,
-        sequence: this.sequence++,
-        logTime: next.logTimeNs,
-        publishTime: next.publishTimeNs,
-        data: next.data,
-      });
-      this.counters.recorded++;
-    }
   }
 }
 

@@ -102,9 +102,17 @@ export class CerebellumRos {
     );
   }
 
-  /** One command: joint positions (and velocities), or, for a base, the twist's components. */
-  publishCommand(position: ArrayLike<number>, velocity: ArrayLike<number>): void {
-    this.command.publish(this.commandMessage(position, velocity).message);
+  /**
+   * One command: joint positions (and velocities), or, for a base, the twist's components.
+   * Returns the message as published (for the recorder).
+   */
+  publishCommand(
+    position: ArrayLike<number>,
+    velocity: ArrayLike<number>,
+  ): { type: string; topic: string; message: object } {
+    const published = this.commandMessage(position, velocity);
+    this.command.publish(published.message);
+    return published;
   }
 
   /** The command message this node publishes, and its type and topic (for the recorder). */

@@ -1,5 +1,6 @@
 export * from './brain-io.js';
 export * from './cerebellum-io.js';
+export * from './command-values.js';
 export * from './definitions.js';
 export * from './messages.js';
 export * from './pons-msgs.js';

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../contract/index.js';
 import { type HeaderMsg, headerMsg } from './messages.js';
-import { type RosTime, rosTime } from './time.js';
+import { nsFromStamp, type RosTime, rosTime } from './time.js';
 
 export const PONS_MSGS_PACKAGE = 'pons_msgs';
 
@@ -81,17 +81,48 @@ bool success
 float64 duration
 `;
 
+/** `pons_msgs/msg/ControlInput`: an input the control thread applied, and at which tick. */
+export const CONTROL_INPUT_MSG = `# One input the pons cerebellum's control thread applied, and the control tick that applied
+# it; or ticks its clock skipped because it ran late. With the control setup the recording
+# carries, these reproduce every command exactly (pons replay --verify).
+
+# stamp: when the applying tick was due.
+std_msgs/Header header
+
+# The control tick that applied the input, counted from 0 when the control thread started.
+uint64 tick
+
+# Counts up by one per input sent to the control thread: a gap is an input missing here.
+uint64 index
+
+# "chunk", "measured", "estop", "reset", or "skip": ticks tick .. tick + values[0] - 1 never
+# ran (index is then the next input's).
+string kind
+
+# chunk: the token packet's seq, and the stamp of the observation it was decided from.
+int64 seq
+builtin_interfaces/Time obs_stamp
+
+# chunk: horizon * joints joint targets, step-major; measured: the joint positions.
+float64[] values
+
+# estop: why.
+string reason
+`;
+
 /** The `.msg` text of each pons_msgs type, keyed by full ROS 2 type name. */
 export const PONS_MSG_DEFINITIONS: Readonly<Record<string, string>> = Object.freeze({
   'pons_msgs/msg/ActionTokens': ACTION_TOKENS_MSG,
   'pons_msgs/msg/ActionChunk': ACTION_CHUNK_MSG,
   'pons_msgs/msg/EpisodeEvent': EPISODE_EVENT_MSG,
+  'pons_msgs/msg/ControlInput': CONTROL_INPUT_MSG,
 });
 
 export const PONS_TYPES = {
   actionTokens: 'pons_msgs/msg/ActionTokens',
   actionChunk: 'pons_msgs/msg/ActionChunk',
   episodeEvent: 'pons_msgs/msg/EpisodeEvent',
+  controlInput: 'pons_msgs/msg/ControlInput',
 } as const;
 
 // ---- message shapes ---------------------------------------------------------------------------
@@ -108,6 +139,20 @@ export interface ActionTokensMsg {
   timing_names: string[];
   timing_ms: number[];
 }
+
+export interface ControlInputMsg {
+  header: HeaderMsg;
+  tick: bigint;
+  index: bigint;
+  kind: ControlInputKind;
+  seq: bigint;
+  obs_stamp: RosTime;
+  values: number[];
+  reason: string;
+}
+
+export const CONTROL_INPUT_KINDS = ['chunk', 'measured', 'estop', 'reset', 'skip'] as const;
+export type ControlInputKind = (typeof CONTROL_INPUT_KINDS)[number];
 
 export interface ActionChunkMsg {
   header: HeaderMsg;
@@ -195,6 +240,61 @@ export function actionTokensMsg(packet: ActionTokensInput, frameId = ''): Action
   };
 }
 
+/** An ActionTokens message as read back from a recording, stamps as int64 nanoseconds. */
+export interface RecordedActionTokens {
+  spec_id: string;
+  model_id: string;
+  episode_id: string;
+  seq: bigint;
+  obs_stamp_ns: bigint;
+  emit_stamp_ns: bigint;
+  tokens: Uint32Array;
+  timings_ms: Record<string, number>;
+}
+
+/**
+ * A decoded ActionTokens message (as @foxglove/rosmsg2-serialization gives it) checked field
+ * by field: a recording's schema is the file's own, so its fields are not taken on trust.
+ */
+export function readActionTokensMsg(message: unknown, source: string): RecordedActionTokens {
+  const m = (typeof message === 'object' && message !== null ? message : {}) as Record<
+    string,
+    unknown
+  >;
+  const stamp = (field: string, value: unknown) => {
+    if (typeof value !== 'object' || value === null) {
+      throw new InputError(source, field, 'is missing');
+    }
+    return nsFromStamp(value as RosTime, source, field);
+  };
+  const header = m.header as { stamp?: unknown } | undefined;
+  if (typeof m.seq !== 'bigint') {
+    throw new InputError(source, 'seq', `must be a uint64, got ${typeof m.seq}`);
+  }
+  if (!(m.tokens instanceof Uint32Array)) {
+    throw new InputError(source, 'tokens', 'must be a uint32 array');
+  }
+  const names = m.timing_names;
+  const ms = m.timing_ms;
+  if (!Array.isArray(names) || !(ms instanceof Float64Array) || names.length !== ms.length) {
+    throw new InputError(source, 'timing_ms', 'must be float64s, one per timing_names entry');
+  }
+  const timings: Record<string, number> = {};
+  names.forEach((name, i) => {
+    timings[str(name, source, `timing_names[${i}]`)] = ms[i] as number;
+  });
+  return {
+    spec_id: str(m.spec_id, source, 'spec_id'),
+    model_id: str(m.model_id, source, 'model_id'),
+    episode_id: str(m.episode_id, source, 'episode_id'),
+    seq: m.seq,
+    obs_stamp_ns: stamp('header.stamp', header?.stamp),
+    emit_stamp_ns: stamp('emit_stamp', m.emit_stamp),
+    tokens: m.tokens,
+    timings_ms: timings,
+  };
+}
+
 export interface ActionChunkInput {
   /** Observation stamp the chunk was decided from, ROS time ns. */
   stampNs: bigint;
@@ -244,6 +344,38 @@ export function actionChunkMsg(input: ActionChunkInput): ActionChunkMsg {
     horizon,
     dt,
     values,
+  };
+}
+
+export interface ControlInputInput {
+  /** When the applying tick was due, ns. */
+  stampNs: bigint;
+  tick: number;
+  index: number;
+  kind: ControlInputKind;
+  seq?: number;
+  obsStampNs?: bigint;
+  values?: ArrayLike<number>;
+  reason?: string;
+}
+
+export function controlInputMsg(input: ControlInputInput): ControlInputMsg {
+  const source = PONS_TYPES.controlInput;
+  for (const field of ['tick', 'index'] as const) {
+    if (!Number.isSafeInteger(input[field]) || input[field] < 0)
+      throw new InputError(source, field, `must be a uint64, got ${String(input[field])}`);
+  }
+  if (!CONTROL_INPUT_KINDS.includes(input.kind))
+    throw new InputError(source, 'kind', `must be one of ${CONTROL_INPUT_KINDS.join(', ')}`);
+  return {
+    header: headerMsg(input.stampNs, '', source),
+    tick: BigInt(input.tick),
+    index: BigInt(input.index),
+    kind: input.kind,
+    seq: BigInt(input.seq ?? 0),
+    obs_stamp: rosTime(input.obsStampNs ?? 0n, source, 'obs_stamp'),
+    values: Array.from(input.values ?? []),
+    reason: input.reason ?? '',
   };
 }
 

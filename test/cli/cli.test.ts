@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadActionSpec, specId } from '../../src/contract/index.js';
 import { readSecretCertificate } from '../../src/link/index.js';
 import { CLI } from '../helpers/processes.js';
+import { armProfile } from '../helpers/profiles.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const SPEC = 'calibration/planar-arm/action_spec.yaml';
@@ -64,6 +65,7 @@ describe('pons --help', () => {
     [['dataset', 'export'], 'pons dataset export'],
     [['bench', 'collect'], 'pons bench collect'],
     [['replay'], 'pons replay'],
+    [['inspect'], 'pons inspect'],
   ])('%j answers --help with a usage line', (command, usage) => {
     const result = pons(...command, '--help');
     expect(result.status, result.stderr).toBe(0);
@@ -87,6 +89,7 @@ describe('pons --help', () => {
       'dataset',
       'finetune',
       'replay',
+      'inspect',
     ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
@@ -338,5 +341,26 @@ describe('pons cerebellum without ROS 2', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/ROS 2 is not available: source \/opt\/ros\/.*setup\.bash/);
     expectNoStackTrace(result.stderr);
+  });
+});
+
+describe('pons cerebellum --foxglove', () => {
+  it('refuses a port that is not one, naming the flag', () => {
+    const result = pons('cerebellum', '--config', armProfile(dir), '--foxglove', '70000');
+    expect(result.status).toBe(2);
+    expect(stderrLines(result)).toEqual([
+      'pons: command line: --foxglove: must be an integer from 0 to 65535, not "70000"',
+    ]);
+  });
+
+  it('warns when the live view listens off loopback', () => {
+    const result = pons(
+      ...['cerebellum', '--config', armProfile(dir), '--duration', '0.2'],
+      ...['--foxglove', '0', '--foxglove-host', '0.0.0.0'],
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(
+      /WARN ws:\/\/0\.0\.0\.0:\d+: the live view is reachable off this host, unencrypted and without authentication/,
+    );
   });
 });

@@ -16,16 +16,21 @@ import { validationEpisodes } from '../../src/finetune/split.js';
 import { modelVocabulary } from '../../src/nodes/dataset-export.js';
 import { EPISODE_SECONDS } from '../../src/nodes/episode-runner.js';
 import { loadProfile } from '../../src/nodes/profile.js';
-import {
-  type Collection,
-  collectEpisodes,
-  EPISODE_EVENTS_TOPIC,
-} from '../../src/nodes/sim-collect.js';
-import { Recorder } from '../../src/record/recorder.js';
+import type { Collection } from '../../src/nodes/sim-collect.js';
 import { episodeEventMsg, imageMsg, PONS_TYPES, ROS_TYPES } from '../../src/ros/index.js';
 import { tokenizerFor } from '../../src/tokenizer/index.js';
 import { repo, TINY_VLA } from '../helpers/brain-packages.js';
 import { readParquet, reference } from './helpers.js';
+
+// The recorder writes from a worker thread, so it and the collector come from dist/ (npm test
+// builds it).
+const dist = (path: string) => `../../dist/${path}`;
+const { collectEpisodes, EPISODE_EVENTS_TOPIC } = (await import(
+  dist('nodes/sim-collect.js')
+)) as typeof import('../../src/nodes/sim-collect.js');
+const { Recorder } = (await import(
+  dist('record/recorder.js')
+)) as typeof import('../../src/record/recorder.js');
 
 const spec = loadActionSpec(repo('calibration/planar-arm/action_spec.yaml'));
 const profile = loadProfile(repo('calibration/planar-arm/robot.yaml'));
@@ -410,6 +415,14 @@ describe('LeRobot v3 export', () => {
 });
 
 describe('bad input', () => {
+  it('refuses a model vocabulary whose action tokens do not tokenize back to their ids', () => {
+    // Ids 264… are BPE merges: their texts are byte-level symbols, not tokens of their own.
+    const action_tokens = { count: 24, first_id: 264, last_id: 519 };
+    expect(() => modelVocabulary({ ...pkg, manifest: { ...pkg.manifest, action_tokens } })).toThrow(
+      /tokenizer\.json: model\.vocab\[\d+\]: ".*" tokenizes to \[.*\], not the action id alone/,
+    );
+  });
+
   it('refuses no inputs, and a file with no episodes', async () => {
     await expect(exportTo('none', { from: [] })).rejects.toThrow(
       /--from: \(root\): names no recording/,

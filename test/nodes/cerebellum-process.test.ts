@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadJointLimits } from '../../src/cerebellum/joint-limits.js';
+import { verifyReplay } from '../../src/nodes/replay-verify.js';
+import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { PonsProcess } from '../helpers/processes.js';
 import { armProfile } from '../helpers/profiles.js';
 
@@ -99,5 +101,43 @@ describe('pons cerebellum, a real process on the real link', () => {
     }
     // Held (and then e-stopped) at rest: the last commands do not move.
     expect(commands.at(-1)?.velocity).toEqual([0, 0, 0]);
+  });
+
+  it('records to the MCAP file its profile names, and the recording replays exactly', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pons-cerebellum-'));
+    const profile = armProfile(dir, { record: join(dir, 'runs/cerebellum-{stamp}.mcap') });
+    const cerebellum = PonsProcess.start(['cerebellum', '--config', profile, '--json']);
+    const brain = PonsProcess.start([
+      'link',
+      'serve',
+      '--rate',
+      '10',
+      '--tokens',
+      `ipc://${dir}/tokens`,
+      '--state',
+      `ipc://${dir}/state`,
+    ]);
+    started.push(cerebellum, brain);
+    await cerebellum.waitFor(
+      (e) => e.event === 'diagnostics' && e.mode === 'run' && (e.chunks_in as number) > 10,
+      15_000,
+    );
+    cerebellum.child.kill('SIGINT');
+    expect(await cerebellum.exited).toBe(0);
+    const [name] = readdirSync(join(dir, 'runs'));
+    expect(name).toMatch(/^cerebellum-\d{8}T\d{6}Z\.mcap$/);
+    const bytes = readFileSync(join(dir, 'runs', name as string));
+    const report = newReport();
+    const kinds = new Set<string>();
+    for (const m of readRos2Mcap(bytes, 'cerebellum.mcap', report)) {
+      if (m.topic === '/pons/control/inputs') kinds.add((m.message as { kind: string }).kind);
+    }
+    expect(report.stopped).toBeUndefined();
+    expect(report.byTopic['/diagnostics']).toBeGreaterThanOrEqual(1);
+    // Open loop (no robot): chunks, then the e-stop of the shutdown.
+    expect(kinds.has('chunk') && kinds.has('estop')).toBe(true);
+    const verified = verifyReplay({ bytes, file: name as string });
+    expect(verified.exact).toBe(true);
+    expect(verified.commands).toBeGreaterThan(500);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/contract/index.js';
-import { loadProfile } from '../../src/nodes/profile.js';
+import { loadProfile, recordPath } from '../../src/nodes/profile.js';
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'pons-profile-'));
@@ -32,6 +32,24 @@ describe('robot profile', () => {
       tracking_bandwidth_hz: 5,
     });
     expect(p.link.max_age_ms).toBe(1000);
+  });
+
+  it('names recordings per node, with the start time where the path says {stamp}', () => {
+    const p = loadProfile(
+      write({
+        ...base,
+        cerebellum: { record: 'runs/c-{stamp}.mcap' },
+        brain: { record: 'b.mcap' },
+      }),
+    );
+    expect(p.cerebellum.record).toBe('runs/c-{stamp}.mcap');
+    expect(p.brain.record).toBe('b.mcap');
+    expect(recordPath('runs/c-{stamp}.mcap', new Date('2026-12-02T00:45:12.345Z'))).toBe(
+      'runs/c-20261202T004512Z.mcap',
+    );
+    expect(() => loadProfile(write({ ...base, cerebellum: { record: 'c.bag' } }))).toThrow(
+      /cerebellum\.record: must name a \.mcap file/,
+    );
   });
 
   it('fills every default from one minimal file', () => {

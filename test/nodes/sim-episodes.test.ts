@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyReplay } from '../../src/nodes/replay-verify.js';
 import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { CLI } from '../helpers/processes.js';
 
@@ -77,6 +78,12 @@ describe('pons sim run', () => {
     expect(report.undecodable).toBe(0);
     expect(report.byTopic['/pons/action_chunks']).toBe(report.byTopic['/pons/action_tokens']);
     expect(recorded.filter((m) => m.topic === '/pons/commands').length).toBeGreaterThan(1000);
+    // Measured joint states, diagnostics, and what replays the control thread, recorded too.
+    expect(report.byTopic['/joint_states']).toBeGreaterThan(100);
+    expect(report.byTopic['/diagnostics']).toBeGreaterThanOrEqual(2);
+    expect(report.byTopic['/pons/control/setup']).toBe(1);
+    const verified = verifyReplay({ bytes: file, file: 'cerebellum.mcap' });
+    expect(verified.exact, JSON.stringify({ ...verified, read: undefined })).toBe(true);
   }, 180_000);
 
   it('survives the brain being killed mid-episode: the arm holds, the episode resumes', () => {
@@ -91,6 +98,8 @@ describe('pons sim run', () => {
       '2',
       '--report',
       join(dir, 'fault'),
+      '--record',
+      join(dir, 'fault-recording'),
     ]);
     expect(out.brain_restarts).toBe(1);
     const [episode] = out.episodes;
@@ -98,5 +107,9 @@ describe('pons sim run', () => {
     // Held: once braked, the joints barely move while the brain is away (rad/s).
     expect(episode?.hold_max_speed).toBeLessThan(0.05);
     expect(episode?.success).toBe(true);
+    // The hold while the brain was away replays exactly too.
+    const bytes = readFileSync(join(dir, 'fault-recording/cerebellum.mcap'));
+    const verified = verifyReplay({ bytes, file: 'cerebellum.mcap' });
+    expect(verified.exact, JSON.stringify({ ...verified, read: undefined })).toBe(true);
   }, 180_000);
 });

@@ -10,12 +10,13 @@ import {
   ACTION_TOKENS_MSG,
   actionChunkMsg,
   actionTokensMsg,
-  EPISODE_EVENT_MSG,
+  controlInputMsg,
   episodeEventMsg,
   messageDefinitions,
   PONS_MSG_DEFINITIONS,
   PONS_TYPES,
   ROS_DISTROS,
+  readActionTokensMsg,
 } from '../../src/ros/index.js';
 import { expectCdrRoundTrip, plain, shapeProblemsAgainst } from './cdr-check.js';
 
@@ -52,13 +53,19 @@ describe('pons_msgs definitions', () => {
     const files = readdirSync(MSG_DIR)
       .filter((f) => f.endsWith('.msg'))
       .sort();
-    expect(files).toEqual(['ActionChunk.msg', 'ActionTokens.msg', 'EpisodeEvent.msg']);
+    expect(files).toContain('ActionTokens.msg');
     expect(readFileSync(join(MSG_DIR, 'ActionTokens.msg'), 'utf8')).toBe(ACTION_TOKENS_MSG);
     expect(readFileSync(join(MSG_DIR, 'ActionChunk.msg'), 'utf8')).toBe(ACTION_CHUNK_MSG);
-    expect(readFileSync(join(MSG_DIR, 'EpisodeEvent.msg'), 'utf8')).toBe(EPISODE_EVENT_MSG);
     expect(Object.keys(PONS_MSG_DEFINITIONS).sort()).toEqual(
       files.map((f) => `pons_msgs/msg/${f.replace('.msg', '')}`).sort(),
     );
+    for (const f of files) {
+      expect(readFileSync(join(MSG_DIR, f), 'utf8')).toBe(
+        PONS_MSG_DEFINITIONS[`pons_msgs/msg/${f.replace('.msg', '')}`],
+      );
+    }
+    const cmake = readFileSync(join(MSG_DIR, '../CMakeLists.txt'), 'utf8');
+    for (const f of files) expect(cmake).toContain(`"msg/${f}"`);
   });
 
   it('the files parse as ROS 2 .msg with the fields the issue asks for', () => {
@@ -173,6 +180,41 @@ describe('ActionTokens', () => {
   });
 });
 
+describe('readActionTokensMsg', () => {
+  const defs = parse(withHeader(ACTION_TOKENS_MSG), { ros2: true });
+  const recorded = () =>
+    new MessageReader(defs).readMessage(
+      new MessageWriter(defs).writeMessage(actionTokensMsg(packet)),
+    ) as Record<string, unknown>;
+
+  it('reads a recorded message back into the packet it was built from', () => {
+    expect(readActionTokensMsg(recorded(), '/tokens')).toEqual({
+      spec_id: packet.spec_id,
+      model_id: packet.model_id,
+      episode_id: packet.episode_id,
+      seq: BigInt(packet.seq),
+      obs_stamp_ns: packet.obs_stamp_ns,
+      emit_stamp_ns: packet.emit_stamp_ns,
+      tokens: Uint32Array.from(packet.tokens),
+      timings_ms: packet.timings_ms,
+    });
+  });
+
+  it('names the field of a message that is not an ActionTokens', () => {
+    const good = recorded();
+    expect(() => readActionTokensMsg({ ...good, emit_stamp: undefined }, '/t')).toThrow(
+      new InputError('/t', 'emit_stamp', 'is missing'),
+    );
+    expect(() => readActionTokensMsg({ ...good, tokens: [1, 2] }, '/t')).toThrow(
+      new InputError('/t', 'tokens', 'must be a uint32 array'),
+    );
+    expect(() => readActionTokensMsg({ ...good, timing_names: ['a'] }, '/t')).toThrow(
+      /\/t: timing_ms: must be float64s, one per timing_names entry/,
+    );
+    expect(() => readActionTokensMsg(null, '/t')).toThrow(/\/t: seq: must be a uint64/);
+  });
+});
+
 describe('ActionChunk', () => {
   const input = {
     stampNs: 1_767_225_600_123_456_789n,
@@ -234,5 +276,30 @@ describe('EpisodeEvent', () => {
     expect(() => episodeEventMsg({ ...input, seed: -1 })).toThrow(/seed: must be a uint32/);
     expect(() => episodeEventMsg({ ...input, seed: 1.5 })).toThrow(/seed/);
     expect(() => episodeEventMsg({ ...input, duration: -2 })).toThrow(/duration/);
+  });
+});
+
+describe('ControlInput', () => {
+  for (const distro of ROS_DISTROS) {
+    it(`round-trips a chunk input through CDR (deps from ${distro})`, () => {
+      const msg = controlInputMsg({
+        stampNs: 1_767_225_600_123_456_789n,
+        tick: 12_345,
+        index: 7,
+        kind: 'chunk',
+        seq: 42,
+        obsStampNs: 1_767_225_600_100_000_001n,
+        values: Float64Array.of(0.1, -0.25, 1e-17),
+      });
+      expect(msg.values).toEqual([0.1, -0.25, 1e-17]);
+      expect(msg.tick).toBe(12_345n);
+      expectCdrRoundTrip(msg, PONS_TYPES.controlInput, distro);
+    });
+  }
+
+  it('refuses a negative tick and an unknown kind', () => {
+    const base = { stampNs: 1n, tick: 0, index: 0, kind: 'reset' as const };
+    expect(() => controlInputMsg({ ...base, tick: -1 })).toThrow(/tick: must be a uint64/);
+    expect(() => controlInputMsg({ ...base, kind: 'jump' as 'reset' })).toThrow(/kind: must be/);
   });
 });

@@ -167,17 +167,29 @@ export function registerBench(program: Command): void {
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option('--seconds <s>', 'measured seconds', '10')
     .option('--file <file.mcap>', 'where the recording goes', 'out/recorder-bench.mcap')
-    .action(async (flags: { json?: boolean; config: string; seconds: string; file: string }) => {
-      mkdirSync(dirname(flags.file), { recursive: true });
-      const result = await runRecorderBench({
-        profile: loadProfile(flags.config),
-        cli: CLI_ENTRY,
-        file: flags.file,
-        seconds: Number(flags.seconds),
-        progress: (m) => process.stderr.write(`[bench recorder] ${m}\n`),
-      });
-      printResult(result, flags.json);
-    });
+    .option('--viewers <n>', 'also serve it live to n Foxglove clients in another process', '0')
+    .option('--stalled <n>', 'of the viewers, how many stop reading after their first message', '0')
+    .action(
+      async (flags: {
+        json?: boolean;
+        config: string;
+        seconds: string;
+        file: string;
+        viewers: string;
+        stalled: string;
+      }) => {
+        mkdirSync(dirname(flags.file), { recursive: true });
+        const result = await runRecorderBench({
+          profile: loadProfile(flags.config),
+          cli: CLI_ENTRY,
+          file: flags.file,
+          seconds: Number(flags.seconds),
+          viewers: { clients: Number(flags.viewers), stalled: Number(flags.stalled) },
+          progress: (m) => process.stderr.write(`[bench recorder] ${m}\n`),
+        });
+        printResult(result, flags.json);
+      },
+    );
 
   bench
     .command('sim')

@@ -26,15 +26,17 @@ import {
   mcapSources,
   rosSources,
 } from '../../nodes/brain-sources.js';
-import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
+import { recordDiagnostics } from '../../nodes/diagnostics-recording.js';
+import { NodeSinks, type SinkCounters } from '../../nodes/node-sinks.js';
+import { loadProfile, type RobotProfile, recordPath } from '../../nodes/profile.js';
 import type { McapReadReport } from '../../record/mcap-read.js';
-import { Recorder } from '../../record/recorder.js';
 import type { BrainRos } from '../../ros/index.js';
 import { epochNowNs } from '../../wire/index.js';
+import { addFoxgloveFlags, type FoxgloveFlags, foxgloveOptions } from '../foxglove-options.js';
 import { DEFAULT_PROFILE, VERSION } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 
-interface BrainFlags {
+interface BrainFlags extends FoxgloveFlags {
   config: string;
   model?: string;
   instruction?: string;
@@ -52,7 +54,7 @@ interface BrainFlags {
 }
 
 export function registerBrain(program: Command): void {
-  program
+  const command = program
     .command('brain')
     .description(
       'run the brain model on synchronised observations (bus or ROS 2) and publish action tokens',
@@ -73,7 +75,8 @@ export function registerBrain(program: Command): void {
     .option('--episode <id>', 'episode id carried by every token packet', 'live')
     .option('--metrics-port <port>', 'serve Prometheus metrics on 127.0.0.1:<port>/metrics')
     .option('--duration <s>', 'stop after this many seconds (default: until SIGINT/SIGTERM)')
-    .option('--json', 'print health as JSON lines every second')
+    .option('--json', 'print health as JSON lines every second');
+  addFoxgloveFlags(command)
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: BrainFlags) => {
@@ -99,8 +102,14 @@ export function registerBrain(program: Command): void {
       }
       const link = await LinkServer.open(linkOptions(profile, brain.pkg.manifest.name, spec));
       const now = ros ? () => ros.now() : epochNowNs;
-      const recorder = flags.record === undefined ? undefined : await Recorder.open(flags.record);
-      const recording = recorder ? recordBrain(recorder, sources, b) : undefined;
+      const record = flags.record ?? profile.brain.record;
+      const sinks = await NodeSinks.open({
+        name: 'pons brain',
+        ...(record === undefined ? {} : { mcap: recordPath(record) }),
+        foxglove: foxgloveOptions(flags),
+        log,
+      });
+      const recording = sinks ? recordBrain(sinks.sink, sources, b) : undefined;
       const node = new BrainNode({
         profile,
         brain,
@@ -114,17 +123,23 @@ export function registerBrain(program: Command): void {
         log,
         ...(recording ? { onDecision: recording.onDecision } : {}),
       });
+      const health = () => ({ ...node.health(), ...sinks?.counters() });
       const metrics =
-        b.metrics_port === undefined
-          ? undefined
-          : BrainMetrics.start(() => node.health(), b.metrics_port);
+        b.metrics_port === undefined ? undefined : BrainMetrics.start(health, b.metrics_port);
       const report = setInterval(() => {
-        const h = node.health();
+        const h = health();
         if (flags.json) emitJson('health', h as unknown as Record<string, unknown>);
         else process.stderr.write(`[pons brain] ${summary(h)}\n`);
         ros?.publishDiagnostics(diagnostics(h));
+        if (sinks) recordDiagnostics(sinks.sink, diagnostics(h));
       }, 1000);
-      if (flags.json) emitJson('ready', { pid: process.pid, provider: brain.provider });
+      if (flags.json) {
+        emitJson('ready', {
+          pid: process.pid,
+          provider: brain.provider,
+          ...(sinks?.live ? { foxglove: sinks.live.url } : {}),
+        });
+      }
       const stopped = runUntilStopped(
         flags.duration === undefined ? undefined : Number(flags.duration),
       );
@@ -142,17 +157,17 @@ export function registerBrain(program: Command): void {
       clearInterval(report);
       node.close();
       await node.idle();
-      const final = node.health();
+      recording?.stop();
+      // Closed first, so the counts below are final.
+      await sinks?.close();
+      const final = health();
       if (flags.json) {
         emitJson('summary', {
           why,
           ...(final as unknown as Record<string, unknown>),
           ...(replayed ? { recording: replayed } : {}),
-          ...(recorder ? { recorded: recorder.counters } : {}),
         });
       } else process.stderr.write(`[pons brain] stopped (${why}): ${summary(final)}\n`);
-      recording?.stop();
-      await recorder?.close();
       metrics?.close();
       bus?.close();
       await ros?.close();
@@ -235,18 +250,19 @@ function linkOptions(profile: RobotProfile, modelId: string, spec: ActionSpec) {
   };
 }
 
-function summary(h: BrainHealth): string {
+function summary(h: BrainHealth & SinkCounters): string {
   const d = h.latency_ms.decision;
   return (
     `${h.decisions} decisions (${h.decisions_per_s}/s) on ${h.provider}, decision p50 ${d?.p50} ms, ` +
     `superseded ${h.gate.superseded}, stale ${h.gate.stale}, failed ${h.gate.failed}` +
     `${h.cerebellum_mode === 'estop' ? ', PAUSED (cerebellum e-stop)' : ''}` +
     `${h.instruction === null ? ', waiting for an instruction' : ''}` +
-    `${h.cameras_silent.length > 0 ? `, silent cameras: ${h.cameras_silent.join(', ')}` : ''}`
+    `${h.cameras_silent.length > 0 ? `, silent cameras: ${h.cameras_silent.join(', ')}` : ''}` +
+    `${h.foxglove ? `, foxglove: ${h.foxglove.clients} clients, ${h.foxglove.dropped} dropped` : ''}`
   );
 }
 
-function diagnostics(h: BrainHealth) {
+function diagnostics(h: BrainHealth & SinkCounters) {
   const problem = h.cameras_silent.length > 0 || h.instruction === null;
   return {
     level: problem ? ('warn' as const) : ('ok' as const),
@@ -261,6 +277,9 @@ function diagnostics(h: BrainHealth) {
       superseded: h.gate.superseded,
       stale: h.gate.stale,
       failed: h.gate.failed,
+      ...(h.foxglove
+        ? { foxglove_clients: h.foxglove.clients, foxglove_dropped: h.foxglove.dropped }
+        : {}),
     },
   };
 }

@@ -1,12 +1,13 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PYTHON, finetuneBrain } from '../../nodes/finetune-brain.js';
-import { DEFAULT_BRAIN, PACKAGE_ROOT } from '../package-info.js';
-
-const TRAINER = resolve(PACKAGE_ROOT, 'models/training/finetune_tiny_vla.py');
-
+import { finetuneBrain } from '../../nodes/finetune-brain.js';
+import { finetuneCerebellum } from '../../nodes/finetune-cerebellum.js';
+import { loadProfile } from '../../nodes/profile.js';
+import { DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { emitJson } from '../run-until.js';
 export function registerFinetune(program: Command): void {
-  const finetune = program.command('finetune').description('fine-tune models on recorded data');
+  const finetune = program
+    .command('finetune')
+    .description('fine-tune the brain or the cerebellum from recorded episodes');
 
   finetune
     .command('brain')
@@ -33,7 +34,6 @@ export function registerFinetune(program: Command): void {
     .option('--seed <n>', 'seed of initialization and batch order', '0')
     .option('--device <device>', 'auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'CPU threads for torch', '2')
-    .option('--python <path>', 'the Python with torch and onnx', DEFAULT_PYTHON)
     .option('--json', 'print the result as JSON')
     .action(
       async (flags: {
@@ -49,7 +49,6 @@ export function registerFinetune(program: Command): void {
         seed: string;
         device: string;
         threads: string;
-        python: string;
         json?: boolean;
       }) => {
         const result = await finetuneBrain({
@@ -67,12 +66,10 @@ export function registerFinetune(program: Command): void {
             ['--device', flags.device],
             ['--threads', flags.threads],
           ].flat(),
-          python: flags.python,
-          script: TRAINER,
           progress: (m) => process.stderr.write(`[pons finetune] ${m}\n`),
         });
         const { parity } = result;
-        if (flags.json) console.log(JSON.stringify(result));
+        if (flags.json) emitJson('finetuned', result as unknown as Record<string, unknown>);
         else {
           console.log(
             `${result.out}: ${parity.accepted ? 'accepted' : 'NOT accepted'}; parity on ${parity.cases} held-out decisions: ` +
@@ -81,6 +78,57 @@ export function registerFinetune(program: Command): void {
           );
         }
         if (!parity.accepted) process.exitCode = 1;
+      },
+    );
+
+  finetune
+    .command('cerebellum')
+    .description(
+      'train the learned cerebellum stage from cerebellum recordings, export it, check parity',
+    )
+    .requiredOption('--data <paths...>', 'cerebellum recordings (.mcap) or folders of them')
+    .requiredOption('--out <dir>', 'the package to write (models/<name>)')
+    .option('--config <robot.yaml>', 'robot profile (spec and joints)', DEFAULT_PROFILE)
+    .option('--lookahead <k>', 'chunk steps the stage sees ahead', '4')
+    .option('--max-correction <rad>', 'bound on each correction', '0.02')
+    .option('--steps <n>', 'optimizer steps', '3000')
+    .option('--seed <n>', 'seed', '0')
+    .option('--device <device>', 'auto | cpu | cuda', 'auto')
+    .option('--held-out <fraction>', 'last part of each recording kept for evaluation', '0.2')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: {
+        data: string[];
+        out: string;
+        config: string;
+        lookahead: string;
+        maxCorrection: string;
+        steps: string;
+        seed: string;
+        device: string;
+        heldOut: string;
+        json?: boolean;
+      }) => {
+        const result = await finetuneCerebellum({
+          data: flags.data,
+          out: flags.out,
+          profile: loadProfile(flags.config),
+          lookahead: Number(flags.lookahead),
+          maxCorrection: Number(flags.maxCorrection),
+          steps: Number(flags.steps),
+          seed: Number(flags.seed),
+          device: flags.device,
+          heldOut: Number(flags.heldOut),
+          progress: (line) => process.stderr.write(`[pons finetune] ${line}\n`),
+        });
+        if (flags.json) emitJson('finetuned', result as unknown as Record<string, unknown>);
+        const { parity } = result;
+        process.stderr.write(
+          parity.passed
+            ? `[pons finetune] ${result.out}: accepted (runtime matches PyTorch within ${parity.tolerance}: max |diff| ${parity.max_abs_diff.toExponential(2)} over ${parity.cases} held-out cases)\n`
+            : `[pons finetune] ${result.out}: REFUSED: the runtime differs from PyTorch by ${parity.max_abs_diff} (tolerance ${parity.tolerance})\n`,
+        );
+        if (!parity.passed) process.exitCode = 1;
       },
     );
 }

@@ -10,8 +10,10 @@ import { loadProfile } from '../../nodes/profile.js';
 import { collectEpisodes } from '../../nodes/sim-collect.js';
 import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
 import { TASK_KINDS, type TaskKind } from '../../sim/index.js';
+import { integerFlag } from '../foxglove-options.js';
 import { CLI_ENTRY, DEFAULT_PROFILE, TRAINED_BRAIN } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
+import { textTable } from '../text-table.js';
 
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the embedded simulator and closed-loop episodes');
@@ -35,6 +37,10 @@ export function registerSim(program: Command): void {
       'record the cerebellum (and a model brain) as rosbag2 MCAP files in <dir>',
     )
     .option('--expert-rate <hz>', 'decisions per second of the expert brain (default 2)')
+    .option(
+      '--foxglove <base-port>',
+      'serve the cerebellum (and a model brain, on the next port) live over the Foxglove WebSocket protocol',
+    )
     .option('--json', 'print the table as JSON')
     .action(
       async (flags: {
@@ -48,6 +54,7 @@ export function registerSim(program: Command): void {
         killBrainAfter?: string;
         record?: string;
         expertRate?: string;
+        foxglove?: string;
         json?: boolean;
       }) => {
         const tasks = flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task];
@@ -64,6 +71,9 @@ export function registerSim(program: Command): void {
             : { killBrainAfterS: Number(flags.killBrainAfter) }),
           ...(flags.record === undefined ? {} : { record: flags.record }),
           ...(flags.expertRate === undefined ? {} : { expertRateHz: Number(flags.expertRate) }),
+          ...(flags.foxglove === undefined
+            ? {}
+            : { foxgloveBasePort: integerFlag(flags.foxglove, '--foxglove', 1, 65534) }),
           progress: (m) => process.stderr.write(`[pons sim] ${m}\n`),
         });
         const report = writeEpisodeReport(run, flags.report);
@@ -315,9 +325,5 @@ export function printTable(tasks: TaskSummary[]): void {
     String(t.dropped_frames),
     String(t.watchdog_holds),
   ]);
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => (r[i] as string).length)),
-  );
-  for (const row of [head, ...rows])
-    console.log(row.map((c, i) => c.padStart(widths[i] as number)).join('  '));
+  for (const line of textTable([head, ...rows])) console.log(line);
 }

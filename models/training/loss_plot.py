@@ -34,9 +34,11 @@ def write_loss_png(path, series, title, size=(720, 420)):
 
     draw.rectangle([left, top, width - right, height - bottom], outline=(0, 0, 0))
     for decade in range(y0, y1 + 1):
-        _, y = xy(x0, 10.0**decade)
-        draw.line([left, y, width - right, y], fill=(225, 225, 225))
-        draw.text((8, y - 6), f"1e{decade}", fill=(0, 0, 0))
+        # 1, 2 and 5 of each decade: a loss that moves within one decade still reads.
+        for m in (1, 2, 5) if decade < y1 else (1,):
+            _, y = xy(x0, m * 10.0**decade)
+            draw.line([left, y, width - right, y], fill=(225, 225, 225))
+            draw.text((8, y - 6), f"{m}e{decade}", fill=(0, 0, 0))
     for k in range(5):
         step = x0 + (x1 - x0) * k / 4
         x, _ = xy(step, 10.0**y0)

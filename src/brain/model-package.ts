@@ -97,6 +97,9 @@ export type BrainManifest = z.infer<typeof ponsSchema>;
 /** Sizes the graphs must agree with, derived from config.json. */
 export interface ModelDims {
   imageSize: number;
+  patchSize: number;
+  /** The CLS feature is kept (vision_feature_select_strategy "full"). */
+  clsFeature: boolean;
   imageTokens: number;
   hidden: number;
   layers: number;
@@ -155,6 +158,13 @@ export function loadModelPackage(dirArg: string, variant: Variant = ''): ModelPa
       'spec_id',
       `is ${shortId(manifest.spec_id)}…, but its ActionSpec "${spec.name}" hashes to ` +
         `${shortId(id)}…: the model was built for another action contract`,
+    );
+  }
+  if (manifest.training?.accepted === false) {
+    throw new InputError(
+      manifestPath,
+      'training.accepted',
+      'is false: the package did not reproduce its trainer on held-out data (training.parity)',
     );
   }
   const dims = modelDims(config, configPath);
@@ -229,12 +239,13 @@ function modelDims(config: z.infer<typeof llavaConfigSchema>, source: string): M
       `${kvHeads} does not divide num_attention_heads ${heads}`,
     );
   }
-  const { image_size: imageSize, patch_size: patch } = config.vision_config;
-  const side = Math.floor(imageSize / patch);
-  const cls = config.vision_feature_select_strategy === 'full' ? 1 : 0;
+  const { image_size: imageSize, patch_size: patchSize } = config.vision_config;
+  const clsFeature = config.vision_feature_select_strategy === 'full';
   return {
     imageSize,
-    imageTokens: side * side + cls,
+    patchSize,
+    clsFeature,
+    imageTokens: imageTokenCount(imageSize, patchSize, clsFeature),
     hidden: text.hidden_size,
     layers: text.num_hidden_layers,
     kvHeads,
@@ -242,6 +253,12 @@ function modelDims(config: z.infer<typeof llavaConfigSchema>, source: string): M
     vocab: text.vocab_size,
     imageTokenId,
   };
+}
+
+/** Image features per image: one per patch, and the CLS token when it is kept. */
+export function imageTokenCount(imageSize: number, patchSize: number, clsFeature: boolean): number {
+  const side = Math.floor(imageSize / patchSize);
+  return side * side + (clsFeature ? 1 : 0);
 }
 
 function checkActionTokens(

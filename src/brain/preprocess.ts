@@ -60,11 +60,50 @@ export class ImagePreprocessor {
     }) as [Float32Array, Float32Array, Float32Array];
   }
 
+  /**
+   * The lookup tables of the rescale and normalize steps: `tables[c][v]` is the pixel value
+   * of byte v in channel c (R, G, B). A training set stores resized bytes and these tables,
+   * so training sees exactly the floats inference computes.
+   */
+  get tables(): readonly [Float32Array, Float32Array, Float32Array] {
+    return this.luts;
+  }
+
   /** Fills `out` (3·H·W floats, allocated when absent) with the frame's pixel values. */
   async run(frame: Frame, source: string, out?: Float32Array): Promise<Float32Array> {
     const size = 3 * this.height * this.width;
     const target = out ?? new Float32Array(size);
     if (target.length !== size) throw new RangeError(`out holds ${target.length}, not ${size}`);
+    const { data, stride, order } = await this.resized(frame, source);
+    const [lr, lg, lb] = this.luts;
+    const plane = this.height * this.width;
+    const [r, g, b] = order;
+    for (let i = 0, p = 0; i < plane; i++, p += stride) {
+      target[i] = lr[data[p + r] as number] as number;
+      target[plane + i] = lg[data[p + g] as number] as number;
+      target[2 * plane + i] = lb[data[p + b] as number] as number;
+    }
+    return target;
+  }
+
+  /** The frame converted to RGB, resized and cropped: H·W·3 bytes, row-major (HWC). */
+  async rgb(frame: Frame, source: string): Promise<Uint8Array> {
+    const { data, stride, order } = await this.resized(frame, source);
+    const plane = this.height * this.width;
+    const out = new Uint8Array(3 * plane);
+    for (let i = 0, p = 0; i < plane; i++, p += stride) {
+      out[3 * i] = data[p + order[0]] as number;
+      out[3 * i + 1] = data[p + order[1]] as number;
+      out[3 * i + 2] = data[p + order[2]] as number;
+    }
+    return out;
+  }
+
+  /** Decoded, resized and cropped bytes, with each pixel's stride and where R, G, B sit. */
+  private async resized(
+    frame: Frame,
+    source: string,
+  ): Promise<{ data: Buffer; stride: number; order: readonly [number, number, number] }> {
     const input = frame.kind === 'raw' ? rawInput(frame, source) : compressedInput(frame, source);
     const pipeline = this.resize(input, source);
     let pixels: { data: Buffer; info: OutputInfo };
@@ -81,16 +120,7 @@ export class ImagePreprocessor {
     }
     // Decoded images come as 1–4 channels: grey, grey+alpha, RGB, RGBA.
     const order = info.channels < 3 ? ([0, 0, 0] as const) : (input.rgb ?? ([0, 1, 2] as const));
-    const [lr, lg, lb] = this.luts;
-    const plane = this.height * this.width;
-    const stride = info.channels;
-    const [r, g, b] = order;
-    for (let i = 0, p = 0; i < plane; i++, p += stride) {
-      target[i] = lr[data[p + r] as number] as number;
-      target[plane + i] = lg[data[p + g] as number] as number;
-      target[2 * plane + i] = lb[data[p + b] as number] as number;
-    }
-    return target;
+    return { data, stride: info.channels, order };
   }
 
   private resize({ image, width, height }: Input, source: string): Sharp {

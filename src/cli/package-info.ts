@@ -18,4 +18,8 @@ export const DEFAULT_LEARNED_STAGE = resolve(PACKAGE_ROOT, 'models/learned-cereb
 /** `node <this package's CLI>`: how one pons process starts another. */
 export const CLI_ENTRY = resolve(PACKAGE_ROOT, 'dist/cli/main.js');
 
+/** The untrained seeded package: the base that fine-tuning starts from, and the golden tests'. */
 export const DEFAULT_BRAIN = resolve(PACKAGE_ROOT, 'models/tiny-vla');
+
+/** tiny-vla fine-tuned on expert demonstrations (models/training/reproduce.sh): the demo's brain. */
+export const TRAINED_BRAIN = resolve(PACKAGE_ROOT, 'models/planar-vla');

@@ -4,8 +4,15 @@ import { setImmediate } from 'node:timers/promises';
 import { type ActionSpec, InputError, specId } from '../contract/index.js';
 import { Recorder, type RecorderCounters } from '../record/recorder.js';
 import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';
-import { createSimulator, runChunkedEpisode, ScriptedExpert, type TaskKind } from '../sim/index.js';
+import {
+  ChunkedEpisode,
+  createSimulator,
+  ScriptedExpert,
+  type SimState,
+  type TaskKind,
+} from '../sim/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
+import type { BrainPolicy } from './brain-eval.js';
 import {
   recordDecision,
   recordFrame,
@@ -44,6 +51,12 @@ export interface CollectOptions {
   /** Camera frames and joint states per sim second (default 1/dt of the spec). */
   frameHz?: number;
   progress?: (done: number, total: number, episode: CollectedEpisode) => void;
+  /**
+   * DAgger: a learned brain acts (its chunks are executed) while the expert labels every
+   * decision it makes (the expert's tokens are recorded), so the data covers the states the
+   * brain's own mistakes lead to.
+   */
+  actor?: BrainPolicy;
 }
 
 export interface CollectedEpisode {
@@ -119,48 +132,52 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
         let decisions = 0;
         let frames = 0;
         let decidedAtTick = -1;
-        const result = runChunkedEpisode(
-          sim,
-          spec,
-          (state) => {
-            const tokens = tokenizer.encode(expert.plan(state, sim.task));
-            const stampNs = at(state.timeNs);
-            recordDecision(recorder, {
-              spec_id: id,
-              model_id: EXPERT_MODEL_ID,
-              episode_id: episodeId,
-              seq: seq++,
-              obs_stamp_ns: stampNs,
-              emit_stamp_ns: stampNs,
-              tokens,
-              timings_ms: {},
+        const label = (state: SimState): Float64Array => {
+          const tokens = tokenizer.encode(expert.plan(state, sim.task));
+          const stampNs = at(state.timeNs);
+          recordDecision(recorder, {
+            spec_id: id,
+            model_id: EXPERT_MODEL_ID,
+            episode_id: episodeId,
+            seq: seq++,
+            obs_stamp_ns: stampNs,
+            emit_stamp_ns: stampNs,
+            tokens,
+            timings_ms: {},
+          });
+          decisions++;
+          decidedAtTick = Number(state.timeNs / periodNs);
+          return tokenizer.decode(tokens, source);
+        };
+        const episode = new ChunkedEpisode(sim, spec, options.budgetSeconds(task), {
+          replanSeconds: 1 / rateHz,
+          // Every decision sees a frame and a joint state of its own stamp, as a brain does.
+          beforeTick: (tick) => {
+            if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
+            const stampNs = at(sim.timeNs);
+            const { encoding, width, height, step, data } = sim.render(frame);
+            recordFrame(recorder, brain, camera, stampNs, stampNs, {
+              kind: 'raw',
+              encoding,
+              width,
+              height,
+              step,
+              data,
             });
-            decisions++;
-            decidedAtTick = Number(state.timeNs / periodNs);
-            return tokenizer.decode(tokens, source);
+            const joints = sim.jointState();
+            recordJointState(recorder, brain, stampNs, stampNs, joints.names, joints.position);
+            frames++;
           },
-          options.budgetSeconds(task),
-          {
-            replanSeconds: 1 / rateHz,
-            // Every decision sees a frame and a joint state of its own stamp, as a brain does.
-            beforeTick: (tick) => {
-              if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
-              const stampNs = at(sim.timeNs);
-              const { encoding, width, height, step, data } = sim.render(frame);
-              recordFrame(recorder, brain, camera, stampNs, stampNs, {
-                kind: 'raw',
-                encoding,
-                width,
-                height,
-                step,
-                data,
-              });
-              const joints = sim.jointState();
-              recordJointState(recorder, brain, stampNs, stampNs, joints.names, joints.position);
-              frames++;
-            },
-          },
-        );
+        });
+        while (!episode.done) {
+          const chunk = label(sim.state());
+          const acted = options.actor
+            ? (await options.actor.decide(sim.render(), instruction, `${source} ${episodeId}`))
+                .chunk
+            : chunk;
+          episode.execute(acted);
+        }
+        const result = episode.result;
         const endNs = at(sim.timeNs);
         recorder.record(
           EPISODE_EVENTS_TOPIC,

@@ -34,39 +34,75 @@ export function runChunkedEpisode(
   budgetSeconds: number,
   options: ChunkedEpisodeOptions = {},
 ): EpisodeResult {
-  const H = spec.horizon;
-  const D = spec.dimensions.length;
-  const joints = spec.dimensions.map((d, i) => {
-    const j = sim.jointNames.indexOf(d.name);
-    if (j < 0) {
-      throw new InputError(
-        `spec ${spec.name}`,
-        `dimensions[${i}].name`,
-        `'${d.name}' is not a joint of the arm`,
-      );
+  const episode = new ChunkedEpisode(sim, spec, budgetSeconds, options);
+  while (!episode.done) episode.execute(policy(sim.state()));
+  return episode.result;
+}
+
+/**
+ * One episode executed chunk by chunk, for policies that decide asynchronously (a model):
+ * `execute` runs a chunk until it is used up (or `replanSeconds`), success, or the budget.
+ */
+export class ChunkedEpisode {
+  private readonly joints: number[];
+  private readonly ticksPerChunk: number;
+  private readonly budget: number;
+  private readonly position: Float64Array;
+  private readonly velocity: Float64Array;
+  private ticks = 0;
+  private chunks = 0;
+  private succeeded = false;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly spec: ActionSpec,
+    budgetSeconds: number,
+    private readonly options: ChunkedEpisodeOptions = {},
+  ) {
+    this.joints = spec.dimensions.map((d, i) => {
+      const j = sim.jointNames.indexOf(d.name);
+      if (j < 0) {
+        throw new InputError(
+          `spec ${spec.name}`,
+          `dimensions[${i}].name`,
+          `'${d.name}' is not a joint of the arm`,
+        );
+      }
+      return j;
+    });
+    const period = sim.physicsPeriodSeconds;
+    this.ticksPerChunk = Math.min(
+      Math.round((spec.horizon * spec.dt) / period),
+      Math.round((options.replanSeconds ?? Number.POSITIVE_INFINITY) / period),
+    );
+    if (!(this.ticksPerChunk >= 1)) {
+      throw new RangeError(`replanSeconds ${options.replanSeconds} is shorter than a physics tick`);
     }
-    return j;
-  });
-  const period = sim.physicsPeriodSeconds;
-  const ticksPerChunk = Math.min(
-    Math.round((H * spec.dt) / period),
-    Math.round((options.replanSeconds ?? Number.POSITIVE_INFINITY) / period),
-  );
-  if (!(ticksPerChunk >= 1)) {
-    throw new RangeError(`replanSeconds ${options.replanSeconds} is shorter than a physics tick`);
+    this.budget = Math.round(budgetSeconds / period);
+    this.position = new Float64Array(sim.jointNames.length);
+    this.velocity = new Float64Array(sim.jointNames.length);
   }
-  const budget = Math.round(budgetSeconds / period);
-  const position = new Float64Array(sim.jointNames.length);
-  const velocity = new Float64Array(sim.jointNames.length);
-  let ticks = 0;
-  let chunks = 0;
-  while (ticks < budget) {
-    const chunk = policy(sim.state());
-    chunks++;
+
+  get done(): boolean {
+    return this.succeeded || this.ticks >= this.budget;
+  }
+
+  get result(): EpisodeResult {
+    const seconds = this.ticks * this.sim.physicsPeriodSeconds;
+    return { success: this.succeeded, seconds, ticks: this.ticks, chunks: this.chunks };
+  }
+
+  /** Executes `chunk` (H steps × D joints, step-major, step k due k·dt from now). */
+  execute(chunk: ArrayLike<number>): void {
+    const { sim, spec, joints, position, velocity } = this;
+    const H = spec.horizon;
+    const D = spec.dimensions.length;
     if (chunk.length !== H * D) {
       throw new RangeError(`chunk has ${chunk.length} values, not H·D = ${H * D}`);
     }
-    for (let j = 0; j < ticksPerChunk && ticks < budget; j++) {
+    this.chunks++;
+    const period = sim.physicsPeriodSeconds;
+    for (let j = 0; j < this.ticksPerChunk && !this.done; j++) {
       const s = (j * period) / spec.dt;
       const k = Math.min(Math.floor(s), H - 1);
       const next = Math.min(k + 1, H - 1);
@@ -77,12 +113,11 @@ export function runChunkedEpisode(
         position[joints[d] as number] = a + f * (b - a);
         velocity[joints[d] as number] = (b - a) / spec.dt;
       }
-      options.beforeTick?.(ticks);
+      this.options.beforeTick?.(this.ticks);
       sim.applyJointTargets(position, velocity);
       sim.step();
-      ticks++;
-      if (sim.success()) return { success: true, seconds: ticks * period, ticks, chunks };
+      this.ticks++;
+      if (sim.success()) this.succeeded = true;
     }
   }
-  return { success: false, seconds: ticks * period, ticks, chunks };
 }

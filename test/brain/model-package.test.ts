@@ -34,6 +34,8 @@ describe('loading the bundled package', () => {
     const pkg = loadModelPackage(TINY_VLA);
     expect(pkg.dims).toEqual({
       imageSize: 336,
+      patchSize: 28,
+      clsFeature: false,
       imageTokens: 144,
       hidden: 128,
       layers: 2,

@@ -33,6 +33,12 @@ describe('models/export and models/training (PyTorch)', () => {
     expect(run.status).toBe(0);
   }, 240_000);
 
+  it("the trainer's package-weight loader tests pass", () => {
+    const run = python(['-m', 'unittest', 'discover', '-s', 'models/training/tests']);
+    expect(run.stderr).toMatch(/\nOK\s*$/);
+    expect(run.status).toBe(0);
+  }, 240_000);
+
   it('make_tiny_vla.py rebuilds the bundled package byte for byte from its seed', () => {
     const out = join(scratch, 'tiny-vla');
     const fixtures = join(scratch, 'resize');

@@ -60,6 +60,8 @@ describe('pons --help', () => {
     [['sim', 'serve'], 'pons sim serve'],
     [['sim', 'expert'], 'pons sim expert'],
     [['sim', 'collect'], 'pons sim collect'],
+    [['sim', 'eval'], 'pons sim eval'],
+    [['finetune', 'brain'], 'pons finetune brain'],
     [['dataset', 'export'], 'pons dataset export'],
     [['bench', 'collect'], 'pons bench collect'],
     [['replay'], 'pons replay'],
@@ -85,6 +87,7 @@ describe('pons --help', () => {
       'model',
       'sim',
       'dataset',
+      'finetune',
       'replay',
       'inspect',
     ]) {

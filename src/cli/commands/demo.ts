@@ -3,15 +3,16 @@ import { loadActionSpec, shortId, specId } from '../../contract/index.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { type EpisodeRun, runEpisodes } from '../../nodes/episode-runner.js';
 import { loadProfile } from '../../nodes/profile.js';
-import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { CLI_ENTRY, DEFAULT_PROFILE, TRAINED_BRAIN } from '../package-info.js';
 import { printTable } from './sim.js';
 
 /**
  * `pons demo`: closed-loop episodes in the embedded simulator, each with the simulator, a
  * brain and the cerebellum as three processes joined by ZeroMQ. First the scripted expert
  * as the brain (a policy that succeeds, executed faithfully through the tokenizer, link,
- * time alignment and safety filter), then the bundled tiny-vla on the CPU (untrained until
- * the fine-tuning work lands: it runs for real and fails honestly).
+ * time alignment and safety filter), then the bundled brain on the CPU: planar-vla, tiny-vla
+ * fine-tuned on the expert's recorded demonstrations (models/training/reproduce.sh), deciding
+ * from the camera frame and the instruction alone.
  */
 export function registerDemo(program: Command): void {
   program
@@ -19,7 +20,7 @@ export function registerDemo(program: Command): void {
     .description(
       'closed-loop episodes in the embedded simulator: the expert, then the bundled brain',
     )
-    .option('--episodes <n>', 'expert episodes per task', '2')
+    .option('--episodes <n>', 'episodes per task of each brain', '2')
     .option('--report <dir>', 'where the HTML reports go', 'out/demo')
     .action(async (flags: { episodes: string; report: string }) => {
       const profile = loadProfile(DEFAULT_PROFILE);
@@ -31,7 +32,7 @@ export function registerDemo(program: Command): void {
       const runs: [string, EpisodeRun][] = [];
       for (const [brain, episodes, name] of [
         ['expert', Number(flags.episodes), 'expert'],
-        [DEFAULT_BRAIN, 1, 'tiny-vla'],
+        [TRAINED_BRAIN, Number(flags.episodes), 'planar-vla'],
       ] as const) {
         const run = await runEpisodes({
           cli: CLI_ENTRY,
@@ -50,10 +51,10 @@ export function registerDemo(program: Command): void {
       console.log('');
       for (const [report] of runs) console.log(`report: ${report}`);
       console.log(
-        'tiny-vla is untrained (random weights): its episodes fail until it is fine-tuned on expert demonstrations.',
+        'planar-vla is tiny-vla fine-tuned on recorded expert demonstrations (models/planar-vla/README.md).',
       );
       console.log(
-        'The expert over 50 seeded episodes per task: see BENCHMARKS.md (a few pushes fail, some only on some runs).',
+        'Success over 50 seeded episodes per task, the expert and planar-vla: see BENCHMARKS.md.',
       );
     });
 }

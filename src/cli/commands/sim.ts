@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { InputError, loadActionSpec } from '../../contract/index.js';
 import { stderrLog } from '../../link/index.js';
+import { evaluateBrain, openBrainPolicy } from '../../nodes/brain-eval.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
@@ -10,7 +11,7 @@ import { collectEpisodes } from '../../nodes/sim-collect.js';
 import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
 import { TASK_KINDS, type TaskKind } from '../../sim/index.js';
 import { integerFlag } from '../foxglove-options.js';
-import { CLI_ENTRY, DEFAULT_BRAIN, DEFAULT_PROFILE } from '../package-info.js';
+import { CLI_ENTRY, DEFAULT_PROFILE, TRAINED_BRAIN } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 import { textTable } from '../text-table.js';
 
@@ -22,7 +23,7 @@ export function registerSim(program: Command): void {
     .description('run episodes: simulator, brain and cerebellum as three processes on ZeroMQ')
     .option('--task <task>', 'reach | push | all', 'all')
     .option('--episodes <n>', 'episodes per task', '5')
-    .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', DEFAULT_BRAIN)
+    .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', TRAINED_BRAIN)
     .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '1000')
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option('--providers <list>', 'execution providers for a model brain', 'cpu')
@@ -112,6 +113,10 @@ export function registerSim(program: Command): void {
     .option('--config <robot.yaml>', 'robot profile (ActionSpec, brain topics)', DEFAULT_PROFILE)
     .option('--rate <hz>', 'expert decisions per sim second', '2')
     .option('--fps <hz>', 'camera frames and joint states per sim second (default 1/dt)')
+    .option(
+      '--brain <dir>',
+      'DAgger: this brain package acts, the expert labels each of its decisions',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (flags: {
@@ -122,6 +127,7 @@ export function registerSim(program: Command): void {
         config: string;
         rate: string;
         fps?: string;
+        brain?: string;
         json?: boolean;
       }) => {
         const profile = loadProfile(flags.config);
@@ -129,7 +135,10 @@ export function registerSim(program: Command): void {
         if (!tasks.every((t): t is TaskKind => (TASK_KINDS as readonly string[]).includes(t))) {
           throw new InputError('--task', '', `must be all, ${TASK_KINDS.join(' or ')}`);
         }
+        const actor =
+          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu'], null);
         const run = await collectEpisodes({
+          ...(actor === undefined ? {} : { actor }),
           spec: loadActionSpec(profile.spec),
           brain: profile.brain,
           tasks,
@@ -143,7 +152,7 @@ export function registerSim(program: Command): void {
             process.stderr.write(
               `[pons sim collect] ${done}/${total} ${e.id}: ${e.success ? 'success' : 'failure'} in ${e.seconds.toFixed(1)} s, ${e.decisions} decisions\n`,
             ),
-        });
+        }).finally(() => actor?.close());
         const succeeded = run.episodes.filter((e) => e.success).length;
         const summary = {
           file: run.file,
@@ -159,6 +168,61 @@ export function registerSim(program: Command): void {
           console.log(
             `${summary.episodes} episodes (${succeeded} succeeded) in ${summary.wall_s.toFixed(1)} s: ` +
               `${summary.episodes_per_minute.toFixed(1)} episodes/min, ${(summary.bytes / 1e6).toFixed(1)} MB in ${summary.file}`,
+          );
+        }
+      },
+    );
+
+  sim
+    .command('eval')
+    .description(
+      'a brain package in closed loop in one process, unpaced: decide on the camera frame, execute the chunk',
+    )
+    .option('--task <task>', 'reach | push | all', 'all')
+    .option('--episodes <n>', 'episodes per task', '50')
+    .option('--brain <dir>', 'a brain model package', TRAINED_BRAIN)
+    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
+    .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
+    .option(
+      '--config <robot.yaml>',
+      'robot profile (the cerebellum smoothing degree)',
+      DEFAULT_PROFILE,
+    )
+    .option('--providers <list>', 'execution providers', 'cpu')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: {
+        task: string;
+        episodes: string;
+        brain: string;
+        seed: string;
+        rate: string;
+        config: string;
+        smooth?: boolean;
+        providers: string;
+        json?: boolean;
+      }) => {
+        const result = await evaluateBrain({
+          smoothingDegree: flags.smooth
+            ? loadProfile(flags.config).cerebellum.smoothing_degree
+            : null,
+          brain: flags.brain,
+          tasks: flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task],
+          episodes: Number(flags.episodes),
+          seed: Number(flags.seed),
+          rateHz: Number(flags.rate),
+          providers: flags.providers.split(','),
+          progress: (m) => process.stderr.write(`[pons sim eval] ${m}\n`),
+        });
+        if (flags.json) {
+          console.log(JSON.stringify({ brain: flags.brain, seed: Number(flags.seed), ...result }));
+          return;
+        }
+        for (const t of result.tasks) {
+          console.log(
+            `${t.task.padEnd(6)} ${String(t.episodes).padStart(3)} episodes from seed ${flags.seed}: ` +
+              `success ${(100 * t.success_rate).toFixed(0)}%, mean length ${t.mean_length_s.toFixed(1)} s, ` +
+              `decision p50 ${t.decision_ms_p50.toFixed(1)} ms`,
           );
         }
       },

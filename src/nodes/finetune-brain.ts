@@ -1,0 +1,127 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { loadModelPackage, type ModelPackage } from '../brain/index.js';
+import { InputError, readJsonFile } from '../contract/index.js';
+import { promptText } from '../finetune/align-anything.js';
+import { readAlignAnything } from '../finetune/align-anything-read.js';
+import { checkParity, type ParityReport } from './brain-parity.js';
+import { modelVocabulary } from './dataset-export.js';
+import { runTrainer } from './trainer-process.js';
+import { atImageSize, TrainingSetWriter } from './training-set.js';
+
+/**
+ * `pons finetune brain`: an Align-Anything dataset (`pons dataset export`) → a fine-tuned
+ * brain package. The rows become training sets through the runtime's own prompt encoder and
+ * preprocessor; models/training/finetune_tiny_vla.py trains and exports (run by the shared
+ * trainer process helper, its progress lines handed on as they come); then the new package is loaded by the brain runtime and must reproduce
+ * PyTorch's held-out decisions. The verdict is written into its pons.json
+ * (`training.accepted`, `training.parity`); the runtime refuses a package not accepted.
+ */
+
+export interface FinetuneOptions {
+  data: string;
+  base: string;
+  out: string;
+  /** The new package's image size (default the base's). */
+  imageSize?: number;
+  /** Trainer arguments passed through (`--steps`, `--lr`, …). */
+  trainerArgs: string[];
+  progress: (message: string) => void;
+}
+
+export interface FinetuneResult {
+  out: string;
+  rows: { train: number; validation: number };
+  parity: ParityReport;
+  training: Record<string, unknown>;
+}
+
+export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
+  const base = loadModelPackage(options.base);
+  const target =
+    options.imageSize === undefined ? base : atImageSize(base, options.imageSize, '--image-size');
+  const work = mkdtempSync(join(tmpdir(), 'pons-finetune-'));
+  try {
+    const rows = { train: 0, validation: 0 };
+    for (const split of ['train', 'validation'] as const) {
+      const file = join(options.data, `${split}.parquet`);
+      if (!existsSync(file)) {
+        throw new InputError(
+          options.data,
+          `${split}.parquet`,
+          split === 'validation'
+            ? 'is missing: held-out rows check the trained package (export with --val-fraction)'
+            : 'is missing: export the dataset with pons dataset export --format align-anything',
+        );
+      }
+      rows[split] = await writeTrainingSet(target, file, join(work, split));
+      options.progress(`${file}: ${rows[split]} rows`);
+    }
+    const out = resolve(options.out);
+    await runTrainer(
+      'finetune_tiny_vla.py',
+      [
+        '--train',
+        join(work, 'train'),
+        '--validation',
+        join(work, 'validation'),
+        '--base',
+        resolve(options.base),
+        '--out',
+        out,
+        '--data-name',
+        resolve(options.data),
+        ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
+        ...options.trainerArgs,
+      ],
+      options.progress,
+    );
+    options.progress(`checking ${out} against PyTorch on held-out rows`);
+    const parity = await checkParity(out);
+    const manifestPath = join(out, 'pons.json');
+    const manifest = readJsonFile(manifestPath) as { training: Record<string, unknown> };
+    manifest.training = { ...manifest.training, accepted: parity.accepted, parity };
+    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    return { out, rows, parity, training: manifest.training };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** One split's rows, checked against the base package, into a training set; returns the count. */
+async function writeTrainingSet(pkg: ModelPackage, file: string, dir: string): Promise<number> {
+  const vocabulary = modelVocabulary(pkg);
+  const tokenizer = new Tokenizer(pkg.tokenizerJson, pkg.tokenizerConfig);
+  const writer = new TrainingSetWriter(pkg, dir);
+  for (const row of await readAlignAnything(file)) {
+    if (row.spec_id !== pkg.specId) {
+      throw new InputError(
+        row.source,
+        'spec_id',
+        `${row.spec_id.slice(0, 12)}… is not ${pkg.dir}'s ActionSpec (${pkg.specId.slice(0, 12)}…)`,
+      );
+    }
+    if (row.prompt !== promptText(vocabulary, row.instruction)) {
+      throw new InputError(
+        row.source,
+        'prompt',
+        `is not ${pkg.dir}'s user prompt for the row's instruction`,
+      );
+    }
+    const actions = tokenizer.encode(row.response, { add_special_tokens: false }).ids;
+    await writer.add({
+      image: { kind: 'compressed', format: '', data: row.image.bytes },
+      instruction: row.instruction,
+      actions,
+      episode: row.episode_id,
+      task: row.task,
+      seed: row.seed,
+      step: row.step,
+      source: row.source,
+    });
+  }
+  writer.close({ source: file });
+  return writer.count;
+}

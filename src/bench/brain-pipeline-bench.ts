@@ -64,8 +64,10 @@ export async function runBrainPipelineBench(
   );
   const records: DecisionRecord[] = [];
   let measuring = false;
+  // Every frame a decision: the bench measures the pipeline, not a model's decision rate.
+  const { max_rate_hz: _rate, ...unthrottled } = options.profile.brain;
   const node = new BrainNode({
-    profile: { ...options.profile, brain: { ...options.profile.brain, bus } },
+    profile: { ...options.profile, brain: { ...unthrottled, bus } },
     brain,
     link,
     ...busSources(subscriber),

@@ -143,6 +143,9 @@ export class BrainNode {
           ),
           newestWins((set: SyncedSet<BrainPayload>) => this.decide(set), {
             maxAgeNs: BigInt(Math.round(b.max_observation_age_ms * 1e6)),
+            ...(b.max_rate_hz === undefined
+              ? {}
+              : { minPeriodNs: BigInt(Math.round(1e9 / b.max_rate_hz)) }),
             stampOf: (set) => set.stampNs,
             now: options.now,
             ready: () => this.ready(),

@@ -205,6 +205,12 @@ const brainSchema = z
       .prefault({}),
     /** Observations older than this when the model is free are dropped as stale (ms). */
     max_observation_age_ms: z.number().positive().default(500),
+    /**
+     * At most this many decisions per second: a model trained on decisions taken at a fixed
+     * rate (models/planar-vla: 2 Hz, as the expert decided) acts on that rate, not on every
+     * frame. Unlimited by default.
+     */
+    max_rate_hz: z.number().positive().optional(),
     /** Decide while the cerebellum reports e-stop (default: the brain pauses). */
     run_during_estop: z.boolean().default(false),
     /** Serve Prometheus metrics on 127.0.0.1:<port>/metrics; off when absent. */

@@ -5,7 +5,10 @@ import { Observable, type OperatorFunction } from 'rxjs';
  * the newest observation waits (each newer one replaces it, counted as superseded), so no
  * queue ever grows and the model always starts on the freshest data. An observation that
  * has grown older than `maxAgeNs` by the time the model is free is dropped as stale. A run
- * that fails (a bad frame, say) is reported and counted; the stream goes on.
+ * that fails (a bad frame, say) is reported and counted; the stream goes on. With
+ * `minPeriodNs`, runs start at least that far apart (a model trained to decide at a given
+ * rate): an observation that would start one sooner is dropped, counted as throttled, and
+ * the first one after the period starts at once.
  */
 
 export interface GateCounters {
@@ -15,6 +18,8 @@ export interface GateCounters {
   failed: number;
   /** Observations refused by `ready()` (the cerebellum is e-stopped, say). */
   paused: number;
+  /** Observations dropped because the last run started less than `minPeriodNs` ago. */
+  throttled: number;
 }
 
 export interface GateOptions<T> {
@@ -25,6 +30,8 @@ export interface GateOptions<T> {
   now: () => bigint;
   /** Checked when a run would start; false drops the observation as paused. */
   ready?: () => boolean;
+  /** Least time between the starts of two runs (on the `now` clock); none by default. */
+  minPeriodNs?: bigint;
   onError?: (err: unknown, observation: T) => void;
   counters?: GateCounters;
 }
@@ -37,7 +44,7 @@ export interface GateResult<T, R> {
 }
 
 export function newGateCounters(): GateCounters {
-  return { admitted: 0, superseded: 0, stale: 0, failed: 0, paused: 0 };
+  return { admitted: 0, superseded: 0, stale: 0, failed: 0, paused: 0, throttled: 0 };
 }
 
 export function newestWins<T, R>(
@@ -50,6 +57,7 @@ export function newestWins<T, R>(
       let busy = false;
       let pending: { observation: T; arrivedNs: bigint } | undefined;
       let done = false;
+      let lastStartNs: bigint | undefined;
 
       const start = (observation: T, arrivedNs: bigint) => {
         if (options.ready && !options.ready()) {
@@ -57,12 +65,21 @@ export function newestWins<T, R>(
           return;
         }
         const now = options.now();
+        if (
+          options.minPeriodNs !== undefined &&
+          lastStartNs !== undefined &&
+          now - lastStartNs < options.minPeriodNs
+        ) {
+          counters.throttled++;
+          return;
+        }
         if (now - options.stampOf(observation) > options.maxAgeNs) {
           counters.stale++;
           return;
         }
         counters.admitted++;
         busy = true;
+        lastStartNs = now;
         run(observation)
           .then(
             (result) => subscriber.next({ observation, result, waitedNs: now - arrivedNs }),

@@ -9,7 +9,7 @@ interface Obs {
   stampNs: bigint;
 }
 
-function harness(options: { maxAgeNs?: bigint; ready?: () => boolean } = {}) {
+function harness(options: { maxAgeNs?: bigint; ready?: () => boolean; minPeriodNs?: bigint } = {}) {
   let now = 0n;
   const inFlight: { obs: Obs; finish: (ok: boolean) => void }[] = [];
   const started: number[] = [];
@@ -38,6 +38,7 @@ function harness(options: { maxAgeNs?: bigint; ready?: () => boolean } = {}) {
           counters,
           onError: (_err, obs) => errors.push(obs.id),
           ...(options.ready ? { ready: options.ready } : {}),
+          ...(options.minPeriodNs === undefined ? {} : { minPeriodNs: options.minPeriodNs }),
         },
       ),
     )
@@ -92,6 +93,19 @@ describe('newest-wins gate', () => {
     expect(h.counters.superseded).toBe(3 + 19 * 4);
     expect(h.counters.admitted).toBe(21);
     expect(h.results.map((r) => r.result)).toEqual(h.started.slice(0, 20).map((i) => i * 10));
+  });
+
+  it('with a minimum period: runs start that far apart, the first frame after it at once', async () => {
+    const g = harness({ minPeriodNs: 500_000_000n });
+    // A fast model and a 10 Hz camera over 2 s: a run on frames 0, 5, 10, 15 only.
+    for (let id = 0; id < 20; id++) {
+      g.frame(id);
+      if (g.started.length > g.results.length) await g.finish();
+      g.advance(100_000_000n);
+    }
+    expect(g.started).toEqual([0, 5, 10, 15]);
+    expect(g.counters.throttled).toBe(16);
+    expect(g.counters.admitted).toBe(4);
   });
 
   it('drops an observation that grew stale while the model was busy, and counts it', async () => {

@@ -2,11 +2,10 @@ import { McapWriter } from '@mcap/core';
 import { ros2msgSchema } from '../../src/record/ros2msg-schema.js';
 import { cdrWriter } from '../../src/ros/index.js';
 
-/** A rosbag2-profile MCAP file in memory, written by @mcap/core's own writer (uncompressed). */
-export async function writeRos2Mcap(
-  messages: { topic: string; type: string; logTimeNs: bigint; message: object }[],
+/** @mcap/core's own writer into memory (uncompressed), and the bytes it has written. */
+export async function memoryMcapWriter(
   chunkSize = 64 * 1024,
-): Promise<Uint8Array> {
+): Promise<{ writer: McapWriter; bytes: () => Uint8Array }> {
   const parts: Uint8Array[] = [];
   let position = 0n;
   const writer = new McapWriter({
@@ -20,6 +19,30 @@ export async function writeRos2Mcap(
     chunkSize,
   });
   await writer.start({ profile: 'ros2', library: 'pons-test' });
+  return { writer, bytes: () => Buffer.concat(parts) };
+}
+
+/** A channel of JSON messages (which pons does not read) on `topic`: its id. */
+export async function jsonChannel(writer: McapWriter, topic = '/json'): Promise<number> {
+  const schemaId = await writer.registerSchema({
+    name: 'x',
+    encoding: 'jsonschema',
+    data: new Uint8Array(),
+  });
+  return writer.registerChannel({
+    schemaId,
+    topic,
+    messageEncoding: 'json',
+    metadata: new Map(),
+  });
+}
+
+/** A rosbag2-profile MCAP file in memory, written by @mcap/core's own writer (uncompressed). */
+export async function writeRos2Mcap(
+  messages: { topic: string; type: string; logTimeNs: bigint; message: object }[],
+  chunkSize = 64 * 1024,
+): Promise<Uint8Array> {
+  const { writer, bytes } = await memoryMcapWriter(chunkSize);
   const channels = new Map<string, number>();
   let sequence = 0;
   for (const m of messages) {
@@ -47,5 +70,5 @@ export async function writeRos2Mcap(
     });
   }
   await writer.end();
-  return Buffer.concat(parts);
+  return bytes();
 }

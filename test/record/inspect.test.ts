@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { McapWriter } from '@mcap/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/contract/index.js';
@@ -13,6 +12,7 @@ import { ros2msgSchema } from '../../src/record/ros2msg-schema.js';
 import { cdrWriter, ROS_TYPES } from '../../src/ros/index.js';
 import { tokenizerFor } from '../../src/tokenizer/index.js';
 import { planarArmIdentity } from '../helpers/link-fixtures.js';
+import { jsonChannel, memoryMcapWriter } from '../helpers/mcap.js';
 import {
   binOf,
   EXPECTED,
@@ -227,29 +227,8 @@ describe('pons inspect: statistics', () => {
   });
 
   it('lists channels it cannot decode with their message counts, and reads the rest', async () => {
-    const parts: Uint8Array[] = [];
-    let position = 0n;
-    const writer = new McapWriter({
-      writable: {
-        position: () => position,
-        write: async (b) => {
-          parts.push(b.slice());
-          position += BigInt(b.byteLength);
-        },
-      },
-    });
-    await writer.start({ profile: 'ros2', library: 'test' });
-    const json = await writer.registerSchema({
-      name: 'x',
-      encoding: 'jsonschema',
-      data: new Uint8Array(),
-    });
-    const jsonChannel = await writer.registerChannel({
-      schemaId: json,
-      topic: '/json',
-      messageEncoding: 'json',
-      metadata: new Map(),
-    });
+    const { writer, bytes } = await memoryMcapWriter();
+    const json = await jsonChannel(writer);
     const bool = await writer.registerSchema({
       name: ROS_TYPES.bool,
       encoding: 'ros2msg',
@@ -286,7 +265,7 @@ describe('pons inspect: statistics', () => {
     for (let k = 0; k < 3; k++) {
       const t = T0 + BigInt(k) * 1_000_000n;
       await writer.addMessage({
-        channelId: jsonChannel,
+        channelId: json,
         sequence: k,
         logTime: t,
         publishTime: t,
@@ -301,7 +280,7 @@ describe('pons inspect: statistics', () => {
       });
     }
     await writer.end();
-    const { report } = inspect(Buffer.concat(parts), 'mixed.mcap');
+    const { report } = inspect(bytes(), 'mixed.mcap');
     expect(report.undecoded).toEqual([
       { topic: '/json', reason: 'message encoding "json" (pons reads cdr)', messages: 3 },
     ]);

@@ -1,9 +1,8 @@
-import { McapWriter } from '@mcap/core';
 import { describe, expect, it } from 'vitest';
 import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { ros2msgSchema } from '../../src/record/ros2msg-schema.js';
 import { ROS_TYPES } from '../../src/ros/index.js';
-import { writeRos2Mcap } from '../helpers/mcap.js';
+import { jsonChannel, memoryMcapWriter, writeRos2Mcap } from '../helpers/mcap.js';
 
 // rosbag2-profile MCAP files written by @mcap/core's writer, read back by pons's reader.
 
@@ -113,31 +112,10 @@ describe('reading rosbag2 MCAP', () => {
   });
 
   it('skips a channel it cannot decode, says why, and reads the rest', async () => {
-    const parts: Uint8Array[] = [];
-    let position = 0n;
-    const writer = new McapWriter({
-      writable: {
-        position: () => position,
-        write: async (b) => {
-          parts.push(b.slice());
-          position += BigInt(b.byteLength);
-        },
-      },
-    });
-    await writer.start({ profile: 'ros2', library: 'test' });
-    const json = await writer.registerSchema({
-      name: 'x',
-      encoding: 'jsonschema',
-      data: new Uint8Array(),
-    });
-    const jsonChannel = await writer.registerChannel({
-      schemaId: json,
-      topic: '/json',
-      messageEncoding: 'json',
-      metadata: new Map(),
-    });
+    const { writer, bytes } = await memoryMcapWriter();
+    const json = await jsonChannel(writer);
     await writer.addMessage({
-      channelId: jsonChannel,
+      channelId: json,
       sequence: 0,
       logTime: 1n,
       publishTime: 1n,
@@ -145,7 +123,7 @@ describe('reading rosbag2 MCAP', () => {
     });
     await writer.end();
     const report = newReport();
-    expect([...readRos2Mcap(Buffer.concat(parts), 'mixed.mcap', report)]).toEqual([]);
+    expect([...readRos2Mcap(bytes(), 'mixed.mcap', report)]).toEqual([]);
     expect(report.skipped['/json']).toBe('message encoding "json" (pons reads cdr)');
   });
 });

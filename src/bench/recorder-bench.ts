@@ -11,6 +11,7 @@ import { Recorder } from '../record/recorder.js';
 import { imageMsg, jointStateMsg, ROS_TYPES } from '../ros/index.js';
 import { epochNowNs } from '../wire/index.js';
 import { benchRate, type CerebellumBenchResult } from './cerebellum-bench.js';
+import { noiseBytes } from './noise.js';
 import { round } from './percentiles.js';
 
 /**
@@ -66,13 +67,7 @@ export async function runRecorderBench(options: {
   const joints = spec.dimensions.map((d) => d.name);
   const cerebellumRecording = recordCerebellum(sink, { ...spec, id: specId(spec) }, joints);
   // Noise: the worst case for the chunk compressor (a camera's frames compress better).
-  let x = 2463534242;
-  const pixels = new Uint8Array(640 * 480 * 3).map(() => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x & 0xff;
-  });
+  const pixels = noiseBytes(640 * 480 * 3);
   let startedAt = 0;
   const start = () => {
     startedAt = performance.now();

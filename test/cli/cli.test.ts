@@ -1,11 +1,11 @@
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadActionSpec, specId } from '../../src/contract/index.js';
 import { readSecretCertificate } from '../../src/link/index.js';
-import { CLI } from '../helpers/processes.js';
+import { runPons } from '../helpers/processes.js';
 import { armProfile } from '../helpers/profiles.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -15,13 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pons-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function pons(...args: string[]): SpawnSyncReturns<string> {
-  const { PONS_DEBUG: _debug, ...env } = process.env;
-  return spawnSync(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env,
-    timeout: 20_000,
-  });
+  return runPons(args, 20_000);
 }
 
 /** The non-empty lines a process wrote to stderr. */

@@ -1,17 +1,16 @@
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planarArmIdentity } from '../helpers/link-fixtures.js';
-import { CLI, PonsProcess } from '../helpers/processes.js';
+import { PonsProcess, runPons } from '../helpers/processes.js';
 import { armProfile } from '../helpers/profiles.js';
 import { binOf, EXPECTED, JOINTS, recordInspectFixture, T0 } from '../helpers/recordings.js';
 
 // `pons inspect` as a real child process of the built CLI: the table, --json, --plot, bad
 // files; and a recording made by a real cerebellum process fed by `pons replay`.
 
-const REPO = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'pons-cli-inspect-'));
 const fixture = join(dir, 'fixture.mcap');
 
@@ -21,13 +20,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function pons(...args: string[]): SpawnSyncReturns<string> {
-  const { PONS_DEBUG: _debug, ...env } = process.env;
-  return spawnSync(process.execPath, [CLI, ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env,
-    timeout: 30_000,
-  });
+  return runPons(args, 30_000);
 }
 
 /** The one JSON object `--json` prints. */

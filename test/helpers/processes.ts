@@ -1,3 +1,4 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type JsonEvent, Process } from '../../src/nodes/process.js';
 
@@ -23,4 +24,15 @@ export function startPatternBrain(dir: string, rate = 10): Process {
     '--state',
     `ipc://${dir}/state`,
   ]);
+}
+
+/** `pons …` run to completion from the repository root (without PONS_DEBUG's stack traces). */
+export function runPons(args: string[], timeoutMs = 20_000): SpawnSyncReturns<string> {
+  const { PONS_DEBUG: _debug, ...env } = process.env;
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    encoding: 'utf8',
+    env,
+    timeout: timeoutMs,
+  });
 }

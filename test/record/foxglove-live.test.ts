@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StatusLevel } from '@foxglove/ws-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { noiseBytes } from '../../src/bench/noise.js';
 import { FoxgloveLive } from '../../src/record/foxglove-live.js';
 import { newReport, readRos2Mcap } from '../../src/record/mcap-read.js';
 import { ros2msgSchema } from '../../src/record/ros2msg-schema.js';
@@ -146,13 +147,7 @@ describe('the Foxglove live view', () => {
   it('keeps pons brain running and recording while a stalled client is dropped from', async () => {
     dir = mkdtempSync(join(tmpdir(), 'pons-foxglove-'));
     // 640×480 noise frames (900 kB each, 10 a second): a stalled client's buffer fills fast.
-    let x = 2463534242;
-    const pixels = new Uint8Array(640 * 480 * 3).map(() => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return x & 0xff;
-    });
+    const pixels = noiseBytes(640 * 480 * 3);
     const t0 = 1_700_000_000_000_000_000n;
     const recording = join(dir, 'in.mcap');
     writeFileSync(

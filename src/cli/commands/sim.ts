@@ -15,16 +15,24 @@ import { CLI_ENTRY, DEFAULT_PROFILE, TRAINED_BRAIN } from '../package-info.js';
 import { emitJson, runUntilStopped } from '../run-until.js';
 import { textTable } from '../text-table.js';
 
+/** The episodes a sim command runs: tasks, how many of each, and the first seed. */
+function episodeOptions(command: Command, defaults: { episodes: number; seed: number }): Command {
+  return command
+    .option('--task <task>', 'reach | push | all', 'all')
+    .option('--episodes <n>', 'episodes per task', String(defaults.episodes))
+    .option(
+      '--seed <n>',
+      "the first episode's seed (episode i uses seed + i)",
+      String(defaults.seed),
+    );
+}
+
 export function registerSim(program: Command): void {
   const sim = program.command('sim').description('the embedded simulator and closed-loop episodes');
 
-  sim
-    .command('run')
+  episodeOptions(sim.command('run'), { episodes: 5, seed: 1000 })
     .description('run episodes: simulator, brain and cerebellum as three processes on ZeroMQ')
-    .option('--task <task>', 'reach | push | all', 'all')
-    .option('--episodes <n>', 'episodes per task', '5')
     .option('--brain <dir|expert>', 'a brain model package, or the scripted expert', TRAINED_BRAIN)
-    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '1000')
     .option('--config <robot.yaml>', 'robot profile', DEFAULT_PROFILE)
     .option('--providers <list>', 'execution providers for a model brain', 'cpu')
     .option('--report <dir>', 'where the HTML report goes', 'out/sim-report')
@@ -101,14 +109,10 @@ export function registerSim(program: Command): void {
       },
     );
 
-  sim
-    .command('collect')
+  episodeOptions(sim.command('collect'), { episodes: 10, seed: 0 })
     .description(
       'recorded expert demonstrations: simulator and scripted expert in one process, as fast as the CPU allows',
     )
-    .option('--task <task>', 'reach | push | all', 'all')
-    .option('--episodes <n>', 'episodes per task', '10')
-    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '0')
     .requiredOption('--record <dir>', 'where the rosbag2 MCAP file goes')
     .option('--config <robot.yaml>', 'robot profile (ActionSpec, brain topics)', DEFAULT_PROFILE)
     .option('--rate <hz>', 'expert decisions per sim second', '2')
@@ -173,15 +177,11 @@ export function registerSim(program: Command): void {
       },
     );
 
-  sim
-    .command('eval')
+  episodeOptions(sim.command('eval'), { episodes: 50, seed: 9000 })
     .description(
       'a brain package in closed loop in one process, unpaced: decide on the camera frame, execute the chunk',
     )
-    .option('--task <task>', 'reach | push | all', 'all')
-    .option('--episodes <n>', 'episodes per task', '50')
     .option('--brain <dir>', 'a brain model package', TRAINED_BRAIN)
-    .option('--seed <n>', "the first episode's seed (episode i uses seed + i)", '9000')
     .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
     .option(
       '--config <robot.yaml>',

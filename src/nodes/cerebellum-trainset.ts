@@ -67,8 +67,9 @@ export function cerebellumTrainset(
     );
     for (const key of ['position', 'velocity', 'targets', 'correction'] as const) {
       const width = key === 'targets' ? k * joints.length : joints.length;
-      set.train[key].push(...steps.rows[key].slice(0, split * width));
-      set.held_out[key].push(...steps.rows[key].slice(split * width));
+      // concat, not push(...): an hour of steps is more arguments than a call can take.
+      set.train[key] = set.train[key].concat(steps.rows[key].slice(0, split * width));
+      set.held_out[key] = set.held_out[key].concat(steps.rows[key].slice(split * width));
     }
   }
   set.tracking_rms = Array.from(squared, (s) => Math.sqrt(s / Math.max(1, set.source.steps)));
@@ -92,15 +93,18 @@ function executedSteps(
   let chunks = 0;
   let estopped = false;
   let command = 0;
-  const chunkInputs = inputs.filter((x) => x.input.type !== 'measured');
-  for (const [n, x] of chunkInputs.entries()) {
+  /** When each chunk arrived: a chunk's steps ran until the next one arrived. */
+  const chunkTicks = inputs.flatMap((x) => (x.input.type === 'chunk' ? [x.tick] : []));
+  let nth = -1;
+  for (const x of inputs) {
     if (x.input.type === 'estop') estopped = true;
     if (x.input.type === 'reset') estopped = false;
-    if (x.input.type !== 'chunk' || estopped) continue;
+    if (x.input.type !== 'chunk') continue;
+    nth++;
+    if (estopped) continue;
     const chunk = x.input.values;
     const arrived = x.tick * tickS;
-    const next = chunkInputs.slice(n + 1).find((y) => y.input.type === 'chunk');
-    const until = next ? next.tick * tickS : Number.POSITIVE_INFINITY;
+    const until = (chunkTicks[nth + 1] ?? Number.POSITIVE_INFINITY) * tickS;
     // Where the arm was when the chunk arrived: the last command at or before then.
     while (command + 1 < commands.length && (commands[command + 1]?.tick ?? 0) <= x.tick) command++;
     const start = commands[command];

@@ -44,6 +44,12 @@ export interface ControllerOptions {
 /** A speed this small (1e-4 m/s or rad/s) is rest: the last step to zero is taken at once. */
 const REST_SNAP = 1e-4;
 
+/**
+ * The share of a joint's acceleration limit the tracker plans to brake with: the rest is the
+ * margin for a discrete tick's late start and for the target moving meanwhile.
+ */
+const BRAKING_SHARE = 0.8;
+
 export type IngestResult = 'accepted' | 'expired' | 'rejected' | 'estopped';
 
 export interface TickOutput {
@@ -224,6 +230,11 @@ export class Controller {
    * and then follows it with no steady lag. Without it the safety filter alone would be
    * the tracker: clamping toward a target it lags overshoots and rings for seconds. The
    * filter still bounds whatever this asks for.
+   *
+   * A far target (a jump the joint cannot make at ω) would have the tracker brake later than
+   * the filter's acceleration limit allows, and overshoot by up to a third of the jump; so
+   * the speed toward the target is also kept within what can still stop on it:
+   * √(2·share·a_max·|error|).
    */
   private track(dt: number, bandwidthHz: number): void {
     const w = 2 * Math.PI * bandwidthHz;
@@ -233,8 +244,17 @@ export class Controller {
       this.previousTarget[j] = x;
       const last = this.last[j] as number;
       const v = this.velocity[j] as number;
-      const a = w * w * (x - last) + 2 * w * (vTarget - v);
-      this.target[j] = last + (v + a * dt) * dt;
+      const error = x - last;
+      const a = w * w * error + 2 * w * (vTarget - v);
+      let next = v + a * dt;
+      const closing = next - vTarget;
+      const stoppable = Math.sqrt(
+        2 * BRAKING_SHARE * (this.options.maxAcceleration[j] as number) * Math.abs(error),
+      );
+      if (closing * error > 0 && Math.abs(closing) > stoppable) {
+        next = vTarget + Math.sign(closing) * stoppable;
+      }
+      this.target[j] = last + next * dt;
     }
     this.hasPreviousTarget = true;
   }

@@ -152,6 +152,18 @@ describe('controller', () => {
     }
   });
 
+  it('joins a far chunk with the tracker as fast as the limits allow, without overshoot', () => {
+    // 0.6 rad away: at 5 Hz the tracker alone would ask for ~600 rad/s², the filter allows 5.
+    const c = make({ horizon: 10, trackingBandwidthHz: 5 });
+    c.ingest(0, 0, chunk(...new Array<number>(10).fill(0.6)), 0);
+    const rows = run(c, 0, 0.9).filter((r) => r.mode === 'run');
+    expect(rows.length).toBeGreaterThan(440);
+    expect(Math.max(...rows.map((r) => r.q))).toBeLessThanOrEqual(0.6 + 1e-9);
+    expect(rows.every((r) => Math.abs(r.v) <= 1 + 1e-9)).toBe(true);
+    // It still gets there within the chunk: ~0.8 s at ≤ 1 rad/s and ≤ 5 rad/s².
+    expect(rows.at(-1)?.q).toBeGreaterThan(0.59);
+  });
+
   it('emits nothing before it knows where the arm is', () => {
     const c = make({}, 'clamp', false);
     expect(c.tick(0, output())).toBe(false);

@@ -1,19 +1,23 @@
 import { percentile, round } from '../bench/percentiles.js';
 import { BrainRuntime } from '../brain/index.js';
-import { ChunkSmoother } from '../cerebellum/smoothing.js';
-import type { ActionSpec } from '../contract/index.js';
-import { ChunkedEpisode, createSimulator, type Frame as SimFrame } from '../sim/index.js';
+import { type ActionSpec, InputError, JointOrder } from '../contract/index.js';
+import {
+  ChunkedEpisode,
+  createSimulator,
+  type JointState,
+  type Frame as SimFrame,
+} from '../sim/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
+import type { ExecutionFactory } from './cerebellum-execution.js';
 import { EPISODE_SECONDS } from './episode-runner.js';
 
 /**
  * `pons sim eval`: a brain package in closed loop with the embedded simulator in one process,
  * as fast as the CPU allows (not paced to the wall clock): each decision is the brain
  * runtime's on the camera frame and the instruction (no privileged state), its tokens go
- * through the spec's tokenizer and the cerebellum's chunk smoothing (the robot profile's
- * degree), and the chunk is executed time-aligned for 1/rate s before
- * the next decision, as `pons sim collect` executes the expert's. Seeds and budgets are
- * `pons sim run`'s.
+ * through the spec's tokenizer, and the chunk is executed for 1/rate s before the next
+ * decision, by the cerebellum's controller (`execution`) or as decoded, as `pons sim collect`
+ * executes the expert's. Seeds and budgets are `pons sim run`'s.
  */
 
 export interface BrainEvalOptions {
@@ -24,8 +28,8 @@ export interface BrainEvalOptions {
   /** Decisions per sim second: each chunk runs 1/rate s (at most its horizon). */
   rateHz: number;
   providers: string[];
-  /** As the cerebellum smooths chunks (null: executed as decoded). */
-  smoothingDegree: number | null;
+  /** How chunks are executed (default: as decoded, interpolated). */
+  execution?: ExecutionFactory;
   progress: (message: string) => void;
 }
 
@@ -46,10 +50,18 @@ export interface BrainEvalTask {
   decision_ms_p50: number;
 }
 
-/** A brain package as a chunk policy on simulator frames: frame + instruction → joint chunk. */
+/**
+ * A brain package as a chunk policy on the simulator: frame + instruction (+ the joint state,
+ * for a package whose prompt holds it) → joint chunk.
+ */
 export interface BrainPolicy {
   readonly spec: ActionSpec;
-  decide(frame: SimFrame, instruction: string, source: string): Promise<BrainChunk>;
+  decide(
+    frame: SimFrame,
+    instruction: string,
+    source: string,
+    joints: JointState,
+  ): Promise<BrainChunk>;
   close(): Promise<void>;
 }
 
@@ -58,28 +70,25 @@ export interface BrainChunk {
   ms: number;
 }
 
-/**
- * `smoothingDegree`: the chunk is smoothed as the cerebellum smooths it (the robot profile's
- * `cerebellum.smoothing_degree`), which also damps a wrong first step.
- */
-export async function openBrainPolicy(
-  dir: string,
-  providers: string[],
-  smoothingDegree: number | null,
-): Promise<BrainPolicy> {
+export async function openBrainPolicy(dir: string, providers: string[]): Promise<BrainPolicy> {
   const runtime = await BrainRuntime.open(dir, { providers, intraOpThreads: 1 });
-  const { spec } = runtime.pkg;
-  const tokenizer = tokenizerFor(spec);
-  const smoother =
-    smoothingDegree === null
-      ? undefined
-      : new ChunkSmoother(spec.horizon, spec.dimensions.length, smoothingDegree);
+  const tokenizer = tokenizerFor(runtime.pkg.spec);
+  const order = new JointOrder(runtime.pkg.spec.dimensions.map((d) => d.name));
   return {
     spec: runtime.pkg.spec,
-    decide: async (frame, instruction, source) => {
-      const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, { source });
+    decide: async (frame, instruction, source, joints) => {
+      if (runtime.needsState && !order.take(joints.names, joints.position)) {
+        throw new InputError(
+          source,
+          'joints',
+          `lack a joint of the spec (${order.joints.join(', ')})`,
+        );
+      }
+      const decision = await runtime.decide({ ...frame, kind: 'raw' }, instruction, {
+        source,
+        ...(runtime.needsState ? { state: order.position } : {}),
+      });
       const chunk = tokenizer.decode(decision.tokens, runtime.pkg.dir);
-      smoother?.smooth(chunk);
       return { chunk, ms: decision.timings.total_ms };
     },
     close: () => runtime.close(),
@@ -89,7 +98,7 @@ export async function openBrainPolicy(
 export async function evaluateBrain(
   options: BrainEvalOptions,
 ): Promise<{ tasks: BrainEvalTask[]; episodes: BrainEvalEpisode[] }> {
-  const brain = await openBrainPolicy(options.brain, options.providers, options.smoothingDegree);
+  const brain = await openBrainPolicy(options.brain, options.providers);
   const sim = await createSimulator();
   try {
     const episodes: BrainEvalEpisode[] = [];
@@ -103,9 +112,11 @@ export async function evaluateBrain(
         const instruction = sim.taskInstruction;
         const episode = new ChunkedEpisode(sim, brain.spec, EPISODE_SECONDS[task] ?? 30, {
           replanSeconds: 1 / options.rateHz,
+          ...(options.execution ? { execution: options.execution(sim) } : {}),
         });
         while (!episode.done) {
-          const decided = await brain.decide(sim.render(), instruction, `sim ${task} seed ${seed}`);
+          const source = `sim ${task} seed ${seed}`;
+          const decided = await brain.decide(sim.render(), instruction, source, sim.jointState());
           ms.push(decided.ms);
           episode.execute(decided.chunk);
         }

@@ -19,6 +19,7 @@ import {
   recordInstruction,
   recordJointState,
 } from './brain-recording.js';
+import type { ExecutionFactory } from './cerebellum-execution.js';
 import type { RobotProfile } from './profile.js';
 
 /**
@@ -57,6 +58,8 @@ export interface CollectOptions {
    * brain's own mistakes lead to.
    */
   actor?: BrainPolicy;
+  /** How chunks are executed (default: as decoded, interpolated). */
+  execution?: ExecutionFactory;
 }
 
 export interface CollectedEpisode {
@@ -151,6 +154,7 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
         };
         const episode = new ChunkedEpisode(sim, spec, options.budgetSeconds(task), {
           replanSeconds: 1 / rateHz,
+          ...(options.execution ? { execution: options.execution(sim) } : {}),
           // Every decision sees a frame and a joint state of its own stamp, as a brain does.
           beforeTick: (tick) => {
             if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
@@ -172,8 +176,14 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
         while (!episode.done) {
           const chunk = label(sim.state());
           const acted = options.actor
-            ? (await options.actor.decide(sim.render(), instruction, `${source} ${episodeId}`))
-                .chunk
+            ? (
+                await options.actor.decide(
+                  sim.render(),
+                  instruction,
+                  `${source} ${episodeId}`,
+                  sim.jointState(),
+                )
+              ).chunk
             : chunk;
           episode.execute(acted);
         }

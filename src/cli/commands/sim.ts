@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { InputError, loadActionSpec } from '../../contract/index.js';
 import { stderrLog } from '../../link/index.js';
 import { evaluateBrain, openBrainPolicy } from '../../nodes/brain-eval.js';
+import { cerebellumExecution, type ExecutionFactory } from '../../nodes/cerebellum-execution.js';
 import { writeEpisodeReport } from '../../nodes/episode-report.js';
 import { EPISODE_SECONDS, runEpisodes, type TaskSummary } from '../../nodes/episode-runner.js';
 import { ExpertBrain } from '../../nodes/expert-brain.js';
-import { loadProfile } from '../../nodes/profile.js';
+import { loadProfile, type RobotProfile } from '../../nodes/profile.js';
 import { collectEpisodes } from '../../nodes/sim-collect.js';
 import { busSimIo, rosSimIo, type SimEpisodeRequest, SimNode } from '../../nodes/sim-node.js';
 import { TASK_KINDS, type TaskKind } from '../../sim/index.js';
@@ -25,6 +26,27 @@ function episodeOptions(command: Command, defaults: { episodes: number; seed: nu
       "the first episode's seed (episode i uses seed + i)",
       String(defaults.seed),
     );
+}
+
+const EXECUTIONS = ['cerebellum', 'direct'];
+
+/** How an in-process command executes chunks: `--execution cerebellum|direct`. */
+function executionOption(command: Command): Command {
+  return command.option(
+    '--execution <how>',
+    "cerebellum: the robot profile's controller (smoothing, blending, tracker, safety filter) " +
+      'executes each chunk, as deployed; direct: steps interpolated as decoded',
+    'cerebellum',
+  );
+}
+
+function executionFor(how: string, profile: RobotProfile): ExecutionFactory | undefined {
+  if (!EXECUTIONS.includes(how)) {
+    throw new InputError('--execution', '', `must be ${EXECUTIONS.join(' or ')}, got '${how}'`);
+  }
+  return how === 'cerebellum'
+    ? cerebellumExecution(profile, loadActionSpec(profile.spec))
+    : undefined;
 }
 
 export function registerSim(program: Command): void {
@@ -109,7 +131,7 @@ export function registerSim(program: Command): void {
       },
     );
 
-  episodeOptions(sim.command('collect'), { episodes: 10, seed: 0 })
+  executionOption(episodeOptions(sim.command('collect'), { episodes: 10, seed: 0 }))
     .description(
       'recorded expert demonstrations: simulator and scripted expert in one process, as fast as the CPU allows',
     )
@@ -132,17 +154,20 @@ export function registerSim(program: Command): void {
         rate: string;
         fps?: string;
         brain?: string;
+        execution: string;
         json?: boolean;
       }) => {
         const profile = loadProfile(flags.config);
+        const execution = executionFor(flags.execution, profile);
         const tasks = flags.task === 'all' ? [...TASK_KINDS] : [flags.task];
         if (!tasks.every((t): t is TaskKind => (TASK_KINDS as readonly string[]).includes(t))) {
           throw new InputError('--task', '', `must be all, ${TASK_KINDS.join(' or ')}`);
         }
         const actor =
-          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu'], null);
+          flags.brain === undefined ? undefined : await openBrainPolicy(flags.brain, ['cpu']);
         const run = await collectEpisodes({
           ...(actor === undefined ? {} : { actor }),
+          ...(execution === undefined ? {} : { execution }),
           spec: loadActionSpec(profile.spec),
           brain: profile.brain,
           tasks,
@@ -177,17 +202,13 @@ export function registerSim(program: Command): void {
       },
     );
 
-  episodeOptions(sim.command('eval'), { episodes: 50, seed: 9000 })
+  executionOption(episodeOptions(sim.command('eval'), { episodes: 50, seed: 9000 }))
     .description(
       'a brain package in closed loop in one process, unpaced: decide on the camera frame, execute the chunk',
     )
     .option('--brain <dir>', 'a brain model package', TRAINED_BRAIN)
     .option('--rate <hz>', 'decisions per sim second (as pons sim collect)', '2')
-    .option(
-      '--config <robot.yaml>',
-      'robot profile (the cerebellum smoothing degree)',
-      DEFAULT_PROFILE,
-    )
+    .option('--config <robot.yaml>', "robot profile (the cerebellum's controller)", DEFAULT_PROFILE)
     .option('--providers <list>', 'execution providers', 'cpu')
     .option('--json', 'print the result as JSON')
     .action(
@@ -198,14 +219,13 @@ export function registerSim(program: Command): void {
         seed: string;
         rate: string;
         config: string;
-        smooth?: boolean;
+        execution: string;
         providers: string;
         json?: boolean;
       }) => {
+        const execution = executionFor(flags.execution, loadProfile(flags.config));
         const result = await evaluateBrain({
-          smoothingDegree: flags.smooth
-            ? loadProfile(flags.config).cerebellum.smoothing_degree
-            : null,
+          ...(execution === undefined ? {} : { execution }),
           brain: flags.brain,
           tasks: flags.task === 'all' ? Object.keys(EPISODE_SECONDS) : [flags.task],
           episodes: Number(flags.episodes),

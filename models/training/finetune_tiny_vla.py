@@ -207,7 +207,8 @@ def write_parity(model, data, out, count, seed, first, last):
         image = f"parity/{len(cases)}.png"
         os.makedirs(os.path.join(out, "parity"), exist_ok=True)
         Image.fromarray(np.asarray(data.pixels[int(i)]), "RGB").save(os.path.join(out, image))
-        cases.append({"image": image, "instruction": r["instruction"], "episode": r["episode"],
+        cases.append({"image": image, "instruction": r["instruction"], "state": r.get("state"),
+                      "episode": r["episode"],
                       "step": r["step"], "tokens": tokens, "logits": logits, "margin": margin,
                       "dataset_tokens": [int(t) for t in data.actions[int(i)]]})
     llava_onnx.write_json(os.path.join(out, "parity.json"), {
@@ -221,6 +222,30 @@ def write_parity(model, data, out, count, seed, first, last):
         "cases": cases,
     })
     return cases
+
+
+def smooth_action_embeddings(model, first, last, seed):
+    """Action ids as a smooth code of their bin. Row b of the input embeddings and of the
+    output head becomes [cos(πkb/(n-1)), sin(πkb/(n-1))] for k = 1..hidden/2, turned by one
+    fixed random rotation and scaled to the rows it replaces. Neighbouring bins then start out
+    alike, in and out, and a bin the model reads (the joint state in its prompt) scores
+    highest as the bin it writes: a bin is a quantity, not an arbitrary symbol, so copying the
+    state into the chunk's first step and moving a few bins from it are near-linear maps
+    rather than 256 lookups to learn."""
+    embed = model.model.language_model.embed_tokens.weight
+    head = model.lm_head.weight
+    n, hidden = last - first + 1, embed.shape[1]
+    u = torch.arange(n, dtype=torch.float64)[:, None] / (n - 1)
+    k = torch.arange(1, hidden // 2 + 1, dtype=torch.float64)[None]
+    code = torch.cat([torch.cos(math.pi * k * u), torch.sin(math.pi * k * u)], dim=1)
+    g = torch.Generator().manual_seed(seed)
+    rotation, _ = torch.linalg.qr(torch.randn(hidden, hidden, generator=g, dtype=torch.float64))
+    code = code @ rotation
+    with torch.no_grad():
+        for weight in (embed, head):
+            rows = weight[first: last + 1]
+            scaled = code * (rows.double().std() / code.std())
+            rows.copy_(scaled.to(rows.dtype))
 
 
 def lr_at(step, steps, peak, warmup):
@@ -292,6 +317,9 @@ def main():
                         help="the new package's image size (the training set's)")
     parser.add_argument("--first-step-weight", type=float, default=1.0,
                         help="loss weight of the chunk's first step (the arm's current pose)")
+    parser.add_argument("--action-embeddings", default="keep", choices=("keep", "smooth"),
+                        help="smooth: start the action ids' embeddings and output rows as a "
+                        "smooth code of their bin (for a base whose action ids are untrained)")
     parser.add_argument("--label-sigma", type=float, default=0.0,
                         help="train on Gaussian soft targets over neighbouring bins (this "
                         "std in bins; 0: one-hot)")
@@ -312,6 +340,9 @@ def main():
         model = resized
     first, last = manifest["action_tokens"]["first_id"], manifest["action_tokens"]["last_id"]
     pad_id = config["text_config"].get("pad_token_id", 0)
+    if args.action_embeddings == "smooth":
+        smooth_action_embeddings(model, first, last, args.seed)
+        log(f"action ids {first}..{last}: embeddings and output rows set to a smooth code of their bin")
 
     train, val = TrainingSet(args.train), TrainingSet(args.validation)
     for data in (train, val):
@@ -399,6 +430,7 @@ def main():
         "lr": args.lr,
         "seed": args.seed,
         "label_sigma": args.label_sigma,
+        "action_embeddings": args.action_embeddings,
         "first_step_weight": args.first_step_weight,
         "image_size": model.config.vision_config.image_size,
         "device": device,

@@ -1,12 +1,14 @@
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { InputError } from '../contract/index.js';
+import { fillPrompt, InputError, promptNeedsState } from '../contract/index.js';
+import { type ActionTokenizer, stateText, tokenizerFor } from '../tokenizer/index.js';
 import type { ModelPackage } from './model-package.js';
 
 /**
- * Instruction → the model's input ids: `pons.json`'s user message with the instruction in
- * it, rendered by the package's chat template, tokenized by its tokenizer.json, with the
- * image token expanded to one id per image feature (as LlavaProcessor does).
+ * Instruction (and joint state, for a package whose prompt holds `{state}`) → the model's
+ * input ids: `pons.json`'s user message filled in (contract `fillPrompt`), rendered by the
+ * package's chat template, tokenized by its tokenizer.json, with the image token expanded to
+ * one id per image feature (as LlavaProcessor does).
  */
 
 /** Longer instructions are refused: no robot task needs them, and they cost prefill time. */
@@ -30,7 +32,10 @@ export class PromptEncoder {
   private readonly addSpecialTokens: boolean;
   private readonly imageTokenId: number;
   private readonly imageTokens: number;
-  private last: { instruction: string; prompt: EncodedPrompt } | undefined;
+  private readonly actions: ActionTokenizer;
+  /** The prompt holds the joint state: every decision needs one. */
+  readonly needsState: boolean;
+  private last: { key: string; prompt: EncodedPrompt } | undefined;
 
   constructor(pkg: ModelPackage) {
     const config = pkg.tokenizerConfig;
@@ -65,11 +70,18 @@ export class PromptEncoder {
     this.addSpecialTokens = pkg.manifest.prompt.add_special_tokens;
     this.imageTokenId = pkg.dims.imageTokenId;
     this.imageTokens = pkg.dims.imageTokens;
+    this.actions = tokenizerFor(pkg.spec);
+    this.needsState = promptNeedsState(this.user);
   }
 
-  /** Encodes `instruction`; the last instruction's encoding is kept, as it rarely changes. */
-  encode(instruction: string, source = 'instruction'): EncodedPrompt {
-    if (this.last?.instruction === instruction) return this.last.prompt;
+  /**
+   * Encodes `instruction`, with `state` (joint positions in the spec's dimensions) where the
+   * prompt holds it; the last encoding is kept, as instruction and state rarely both change.
+   */
+  encode(instruction: string, source = 'instruction', state?: ArrayLike<number>): EncodedPrompt {
+    const spelled = this.needsState ? this.spellState(state, source) : undefined;
+    const key = spelled === undefined ? instruction : `${spelled}\n${instruction}`;
+    if (this.last?.key === key) return this.last.prompt;
     const trimmed = instruction.trim();
     if (trimmed === '') throw new InputError(source, 'text', 'is empty');
     if (trimmed.length > MAX_INSTRUCTION_CHARS) {
@@ -85,7 +97,7 @@ export class PromptEncoder {
     if (special !== undefined) {
       throw new InputError(source, 'text', `contains the special token "${special}"`);
     }
-    const content = this.user.replaceAll('{instruction}', trimmed);
+    const content = fillPrompt(this.user, trimmed, spelled, source);
     const text = this.template.render({
       messages: [{ role: 'user', content }],
       add_generation_prompt: true,
@@ -94,8 +106,21 @@ export class PromptEncoder {
     const raw = this.tokenizer.encode(text, { add_special_tokens: this.addSpecialTokens }).ids;
     const prompt = this.expand(raw, source);
     const encoded = { ...prompt, text };
-    this.last = { instruction, prompt: encoded };
+    this.last = { key, prompt: encoded };
     return encoded;
+  }
+
+  private spellState(state: ArrayLike<number> | undefined, source: string): string | undefined {
+    if (state === undefined) return undefined;
+    const dims = this.actions.dims;
+    if (state.length !== dims || !Array.from(state).every(Number.isFinite)) {
+      throw new InputError(
+        source,
+        'state',
+        `must be ${dims} finite joint positions (the spec's dimensions), got [${Array.from(state).join(', ')}]`,
+      );
+    }
+    return stateText(this.actions, state, (id) => this.tokenizer.id_to_token(id) as string);
   }
 
   private expand(raw: readonly number[], source: string): Omit<EncodedPrompt, 'text'> {

@@ -143,9 +143,16 @@ export class BrainRuntime {
     }
   }
 
+  /** The package's prompt holds the joint state: `decide` needs `state`. */
+  get needsState(): boolean {
+    return this.prompt.needsState;
+  }
+
   /** Renders and tokenizes an instruction (cached): a bad one fails here, before any model run. */
   encodeInstruction(instruction: string, source?: string): EncodedPrompt {
-    return this.prompt.encode(instruction, source);
+    // Checking the instruction needs some state where the prompt holds one: mid-range will do.
+    const state = this.needsState ? new Float64Array(this.pkg.spec.dimensions.length) : undefined;
+    return this.prompt.encode(instruction, source, state);
   }
 
   /**
@@ -155,7 +162,13 @@ export class BrainRuntime {
   async decide(
     frame: Frame,
     instruction: string,
-    options: { mode?: DecodingMode; source?: string; keepLogits?: number } = {},
+    options: {
+      mode?: DecodingMode;
+      source?: string;
+      keepLogits?: number;
+      /** Joint positions in the spec's dimensions, for a package whose prompt holds them. */
+      state?: ArrayLike<number>;
+    } = {},
   ): Promise<Decision> {
     if (this.closed) throw new Error('brain runtime is closed');
     if (this.busy) throw new Error('decide() called while a decision is running');
@@ -171,7 +184,7 @@ export class BrainRuntime {
     this.busy = true;
     try {
       const t0 = performance.now();
-      const prompt = this.prompt.encode(instruction, `${source} instruction`);
+      const prompt = this.prompt.encode(instruction, `${source} instruction`, options.state);
       await this.preprocessor.run(frame, source, this.pixels);
       const t1 = performance.now();
       const features = await this.vision();

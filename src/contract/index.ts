@@ -4,6 +4,7 @@ export * from './canonical-json.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './joint-order.js';
+export * from './prompt-template.js';
 export * from './schema-error.js';
 export * from './statistics.js';
 export * from './urdf.js';

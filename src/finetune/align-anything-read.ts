@@ -14,6 +14,8 @@ export interface AlignAnythingRow {
   response: string;
   /** The frame's encoded bytes (PNG or JPEG) and its file name. */
   image: { bytes: Uint8Array; path: string };
+  /** Joint positions in the spec's dimensions. */
+  state: Float64Array;
   instruction: string;
   episode_id: string;
   task: string;
@@ -63,11 +65,16 @@ function checkRow(raw: Record<string, unknown>, source: string): AlignAnythingRo
   if (!(image.bytes instanceof Uint8Array) || image.bytes.length === 0) {
     throw new InputError(source, 'image.bytes', 'is not an encoded image');
   }
+  const state = raw.state;
+  if (!Array.isArray(state) || !state.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new InputError(source, 'state', 'is not a list of finite numbers');
+  }
   const path = image.path instanceof Uint8Array ? decoder.decode(image.path) : image.path;
   return {
     prompt: text('prompt'),
     response: text('response'),
     image: { bytes: image.bytes, path: typeof path === 'string' ? path : '' },
+    state: Float64Array.from(state as number[]),
     instruction: text('instruction'),
     episode_id: text('episode_id'),
     task: text('task'),

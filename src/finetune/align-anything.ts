@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActionSpec } from '../contract/index.js';
-import type { RecordedEpisode } from './episodes.js';
+import { type ActionSpec, fillPrompt, JointOrder, promptNeedsState } from '../contract/index.js';
+import { type RecordedEpisode, specJointPositions } from './episodes.js';
 import { frameFile } from './frames.js';
 import { type Column, type ImageCell, writeParquet } from './parquet.js';
 import { validationEpisodes } from './split.js';
@@ -11,19 +11,22 @@ import { validationEpisodes } from './split.js';
  * `prompt` (the model package's user prompt with the instruction, its image token removed:
  * the template puts the image in itself), `response` (the decision's action tokens as the
  * model's vocabulary spells them) and `image` (the frame the decision was made on, PNG, in the
- * Hugging Face Image feature's layout), plus `instruction`, `episode_id`, `task`, `seed`,
- * `step` and `spec_id`. `train.parquet`, and `validation.parquet` when a fraction of the
+ * Hugging Face Image feature's layout), plus `state` (the joint positions the decision was made
+ * at, in the spec's dimensions; in the prompt too where the package's prompt holds `{state}`),
+ * `instruction`, `episode_id`, `task`, `seed`, `step` and `spec_id`. `train.parquet`, and `validation.parquet` when a fraction of the
  * episodes is held out.
  */
 
 /** What the exporter needs of the model package being fine-tuned. */
 export interface DatasetVocabulary {
-  /** `pons.json`'s `prompt.user`, with `{instruction}`. */
+  /** `pons.json`'s `prompt.user`, with `{instruction}` (and `{state}`, if it decides from it). */
   userPrompt: string;
   /** The image token as the model spells it (`<image>`). */
   imageToken: string;
   /** Token id → its text in the model's vocabulary (3840 → `<act_0>` in tiny-vla). */
   tokenText: (id: number) => string;
+  /** A joint state (the spec's dimensions) as the model's prompt spells it. */
+  stateText: (position: ArrayLike<number>) => string;
 }
 
 export interface AlignAnythingOptions {
@@ -38,6 +41,7 @@ interface Row {
   prompt: string;
   response: string;
   image: ImageCell;
+  state: number[];
   instruction: string;
   episode_id: string;
   task: string;
@@ -50,6 +54,7 @@ export const ALIGN_ANYTHING_COLUMNS = [
   'prompt',
   'response',
   'image',
+  'state',
   'instruction',
   'episode_id',
   'task',
@@ -58,9 +63,16 @@ export const ALIGN_ANYTHING_COLUMNS = [
   'spec_id',
 ] as const;
 
-export function promptText(vocabulary: DatasetVocabulary, instruction: string): string {
-  return vocabulary.userPrompt
-    .replaceAll('{instruction}', instruction)
+/** The row's prompt: the package's user prompt filled in, its image token removed. */
+export function promptText(
+  vocabulary: DatasetVocabulary,
+  instruction: string,
+  state: ArrayLike<number>,
+  source: string,
+): string {
+  const { userPrompt } = vocabulary;
+  const spelled = promptNeedsState(userPrompt) ? vocabulary.stateText(state) : undefined;
+  return fillPrompt(userPrompt, instruction, spelled, source)
     .replace(vocabulary.imageToken, '')
     .trim();
 }
@@ -73,20 +85,25 @@ export function responseText(vocabulary: DatasetVocabulary, tokens: ArrayLike<nu
 
 export class AlignAnythingWriter {
   private readonly rows = new Map<string, Row[]>();
+  private readonly order: JointOrder;
 
-  constructor(private readonly options: AlignAnythingOptions) {}
+  constructor(private readonly options: AlignAnythingOptions) {
+    this.order = new JointOrder(options.spec.dimensions.map((d) => d.name));
+  }
 
   async add(episode: RecordedEpisode): Promise<void> {
     const { vocabulary } = this.options;
-    const prompt = promptText(vocabulary, episode.instruction);
+    const source = `${episode.file} ${episode.id}`;
     // libvips encodes on its own threads: all of an episode's frames at once.
     const rows = await Promise.all(
       episode.decisions.map(async (d): Promise<Row> => {
-        const { bytes, ext } = await frameFile(d.frame, `${episode.file} ${episode.id}`);
+        const state = Array.from(specJointPositions(this.order, d.joints, source));
+        const { bytes, ext } = await frameFile(d.frame, source);
         return {
-          prompt,
+          prompt: promptText(vocabulary, episode.instruction, state, source),
           response: responseText(vocabulary, d.tokens),
           image: { bytes, path: `${episode.id}/${String(d.step).padStart(4, '0')}.${ext}` },
+          state,
           instruction: episode.instruction,
           episode_id: episode.id,
           task: episode.task,
@@ -126,6 +143,7 @@ function columns(rows: Row[]): Column[] {
     prompt: 'string',
     response: 'string',
     image: 'image',
+    state: 'float64[]',
     instruction: 'string',
     episode_id: 'string',
     task: 'string',
@@ -159,9 +177,10 @@ decision: ${splits.map(([name, n]) => `${n} ${name}`).join(', ')}; the split is 
 
 | column | what |
 |---|---|
-| \`prompt\` | the model's user prompt with the instruction, image token removed (AA_TI2T inserts the image) |
+| \`prompt\` | the model's user prompt with the instruction (and the joint state, where the prompt holds it), image token removed (AA_TI2T inserts the image) |
 | \`response\` | the decision's ${spec.horizon * spec.dimensions.length} action tokens as the model spells them (\`${vocabulary.tokenText(spec.tokenizer.vocab_size - spec.tokenizer.id_offset - spec.tokenizer.bins)}\` … ) |
 | \`image\` | the camera frame decided on: \`{bytes: PNG, path}\` (Hugging Face Image feature) |
+| \`state\` | the joint positions decided at (${spec.dimensions.map((d) => d.name).join(', ')}; ${spec.dimensions[0]?.unit ?? ''}) |
 | \`instruction\`, \`episode_id\`, \`task\`, \`seed\`, \`step\` | where the row comes from (\`step\`: decision index in its episode) |
 | \`spec_id\` | the ActionSpec the tokens mean (\`${spec.name}\`, H = ${spec.horizon}, dt = ${spec.dt} s) |
 

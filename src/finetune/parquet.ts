@@ -17,6 +17,7 @@ export type ColumnKind =
   | 'bool'
   | 'image'
   | 'float32[]'
+  | 'float64[]'
   | 'string[]';
 
 export interface Column {

@@ -1,6 +1,7 @@
 import { type Observable, type Subscription, tap } from 'rxjs';
 import { percentile, round } from '../bench/percentiles.js';
 import type { BrainRuntime, Decision, DecodingMode, Frame } from '../brain/index.js';
+import { InputError, JointOrder } from '../contract/index.js';
 import type { LinkLog, LinkServer } from '../link/index.js';
 import {
   type GateCounters,
@@ -21,8 +22,9 @@ import type { RobotProfile } from './profile.js';
  * brain runtime; each decision goes out on the link as a `tokens` packet stamped with the
  * observation's capture time. The instruction is whatever arrived last; it applies from the
  * next decision. While the cerebellum reports e-stop the brain does not run (unless the
- * profile says otherwise). The model sees the first camera; other cameras and the joint
- * states are synchronised with it, so every decision has a consistent set.
+ * profile says otherwise). The model sees the first camera, and the joint state where its
+ * prompt holds one; other cameras and the joint states are synchronised with it, so every
+ * decision has a consistent set.
  */
 
 export type BrainPayload =
@@ -101,6 +103,8 @@ export class BrainNode {
   private readonly monotonic: () => bigint;
   private idleWaiters: (() => void)[] = [];
   private running = 0;
+  /** The joint state in the spec's dimensions, for a package whose prompt holds it. */
+  private readonly stateOrder: JointOrder;
 
   constructor(private readonly options: BrainNodeOptions) {
     this.monotonic = options.monotonic ?? process.hrtime.bigint;
@@ -108,6 +112,14 @@ export class BrainNode {
     const b = profile.brain;
     if (options.instruction !== undefined) this.setInstruction(options.instruction, 'profile');
     const cameras = b.cameras.map((c) => c.name);
+    if (brain.needsState && !b.use_joint_states) {
+      throw new InputError(
+        profile.file,
+        'brain.use_joint_states',
+        `must be true: ${brain.pkg.dir} decides from the joint state as well as the camera`,
+      );
+    }
+    this.stateOrder = new JointOrder(brain.pkg.spec.dimensions.map((d) => d.name));
     const topics = b.use_joint_states ? [...cameras, JOINTS_TOPIC] : cameras;
     const started = Date.now();
     for (const c of cameras) this.lastFrame.set(c, started);
@@ -240,6 +252,7 @@ export class BrainNode {
     try {
       return await this.options.brain.decide(primary.payload.frame, this.instruction as string, {
         source: `camera ${primary.topic}`,
+        ...(this.options.brain.needsState ? { state: this.state(set) } : {}),
         ...(this.options.mode === undefined ? {} : { mode: this.options.mode }),
       });
     } finally {
@@ -248,6 +261,22 @@ export class BrainNode {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
     }
+  }
+
+  private state(set: SyncedSet<BrainPayload>): Float64Array {
+    const joints = set.events.find((e) => e.payload.kind === 'joints');
+    const { joints: names } = this.stateOrder;
+    if (
+      joints?.payload.kind !== 'joints' ||
+      !this.stateOrder.take(joints.payload.name, joints.payload.position)
+    ) {
+      throw new InputError(
+        `topic ${this.options.profile.brain.joint_states_topic}`,
+        'name',
+        `lacks a joint of the spec (${names.join(', ')})`,
+      );
+    }
+    return Float64Array.from(this.stateOrder.position);
   }
 
   private publish(set: SyncedSet<BrainPayload>, decision: Decision, waitedNs: bigint): void {

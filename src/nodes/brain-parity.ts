@@ -14,6 +14,8 @@ import { InputError, readJsonFile } from '../contract/index.js';
 interface ParityCase {
   image: string;
   instruction: string;
+  /** Joint positions, for a package whose prompt holds them. */
+  state?: number[] | null;
   tokens: number[];
   logits: number[][];
 }
@@ -50,7 +52,11 @@ export async function checkParity(pkgDir: string): Promise<ParityReport> {
       const decision = await runtime.decide(
         { kind: 'compressed', format: 'png', data: readFileSync(image) },
         c.instruction,
-        { source: `${parityPath} cases[${i}]`, keepLogits: c.tokens.length },
+        {
+          source: `${parityPath} cases[${i}]`,
+          keepLogits: c.tokens.length,
+          ...(c.state ? { state: c.state } : {}),
+        },
       );
       c.tokens.forEach((t, k) => {
         if (decision.tokens[k] !== t) mismatches++;

@@ -2,6 +2,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { ModelPackage } from '../brain/index.js';
 import { InputError } from '../contract/index.js';
 import type { DatasetVocabulary } from '../finetune/align-anything.js';
+import { stateText, tokenizerFor } from '../tokenizer/index.js';
 
 /**
  * A model package's prompt and vocabulary, as the Align-Anything export needs them: the user
@@ -30,9 +31,11 @@ export function modelVocabulary(pkg: ModelPackage): DatasetVocabulary {
       );
     }
   }
+  const actions = tokenizerFor(pkg.spec);
   return {
     userPrompt: pkg.manifest.prompt.user,
     imageToken: tokenText(pkg.dims.imageTokenId),
     tokenText,
+    stateText: (position) => stateText(actions, position, tokenText),
   };
 }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { loadModelPackage, type ModelPackage } from '../brain/index.js';
-import { InputError, readJsonFile } from '../contract/index.js';
-import { promptText } from '../finetune/align-anything.js';
+import { INSTRUCTION_SLOT, InputError, readJsonFile } from '../contract/index.js';
+import { type DatasetVocabulary, promptText } from '../finetune/align-anything.js';
 import { readAlignAnything } from '../finetune/align-anything-read.js';
 import { checkParity, type ParityReport } from './brain-parity.js';
 import { modelVocabulary } from './dataset-export.js';
@@ -26,6 +26,11 @@ export interface FinetuneOptions {
   out: string;
   /** The new package's image size (default the base's). */
   imageSize?: number;
+  /**
+   * The new package's user prompt (default the base's): `{state}` in it makes the package
+   * decide from the joint state too (the rows' `state` column).
+   */
+  prompt?: string;
   /** Trainer arguments passed through (`--steps`, `--lr`, …). */
   trainerArgs: string[];
   progress: (message: string) => void;
@@ -40,8 +45,11 @@ export interface FinetuneResult {
 
 export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
   const base = loadModelPackage(options.base);
-  const target =
+  const resized =
     options.imageSize === undefined ? base : atImageSize(base, options.imageSize, '--image-size');
+  const target = options.prompt === undefined ? resized : withPrompt(resized, options.prompt);
+  // The rows must be the base's prompts (exported for it); the training set has the target's.
+  const exported = modelVocabulary(base);
   const work = mkdtempSync(join(tmpdir(), 'pons-finetune-'));
   try {
     const rows = { train: 0, validation: 0 };
@@ -56,7 +64,7 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
             : 'is missing: export the dataset with pons dataset export --format align-anything',
         );
       }
-      rows[split] = await writeTrainingSet(target, file, join(work, split));
+      rows[split] = await writeTrainingSet(exported, target, file, join(work, split));
       options.progress(`${file}: ${rows[split]} rows`);
     }
     const out = resolve(options.out);
@@ -78,6 +86,13 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
       ],
       options.progress,
     );
+    if (options.prompt !== undefined) {
+      // The trainer copies the base's manifest; the package decides with the new prompt.
+      const path = join(out, 'pons.json');
+      const written = readJsonFile(path) as { prompt: { user: string } };
+      written.prompt.user = options.prompt;
+      writeFileSync(path, `${JSON.stringify(written, null, 2)}\n`);
+    }
     options.progress(`checking ${out} against PyTorch on held-out rows`);
     const parity = await checkParity(out);
     const manifestPath = join(out, 'pons.json');
@@ -90,9 +105,24 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
   }
 }
 
-/** One split's rows, checked against the base package, into a training set; returns the count. */
-async function writeTrainingSet(pkg: ModelPackage, file: string, dir: string): Promise<number> {
-  const vocabulary = modelVocabulary(pkg);
+/** The package with another user prompt, which must hold the instruction. */
+function withPrompt(pkg: ModelPackage, user: string): ModelPackage {
+  if (!user.includes(INSTRUCTION_SLOT)) {
+    throw new InputError('--prompt', '', `must hold ${INSTRUCTION_SLOT}`);
+  }
+  return { ...pkg, manifest: { ...pkg.manifest, prompt: { ...pkg.manifest.prompt, user } } };
+}
+
+/**
+ * One split's rows, checked against the vocabulary they were exported with (the base's), into
+ * a training set for `pkg`; returns the count.
+ */
+async function writeTrainingSet(
+  exported: DatasetVocabulary,
+  pkg: ModelPackage,
+  file: string,
+  dir: string,
+): Promise<number> {
   const tokenizer = new Tokenizer(pkg.tokenizerJson, pkg.tokenizerConfig);
   const writer = new TrainingSetWriter(pkg, dir);
   for (const row of await readAlignAnything(file)) {
@@ -103,17 +133,18 @@ async function writeTrainingSet(pkg: ModelPackage, file: string, dir: string): P
         `${row.spec_id.slice(0, 12)}… is not ${pkg.dir}'s ActionSpec (${pkg.specId.slice(0, 12)}…)`,
       );
     }
-    if (row.prompt !== promptText(vocabulary, row.instruction)) {
+    if (row.prompt !== promptText(exported, row.instruction, row.state, row.source)) {
       throw new InputError(
         row.source,
         'prompt',
-        `is not ${pkg.dir}'s user prompt for the row's instruction`,
+        `is not ${pkg.dir}'s user prompt for the row's instruction and state`,
       );
     }
     const actions = tokenizer.encode(row.response, { add_special_tokens: false }).ids;
     await writer.add({
       image: { kind: 'compressed', format: '', data: row.image.bytes },
       instruction: row.instruction,
+      state: row.state,
       actions,
       episode: row.episode_id,
       task: row.task,

@@ -28,6 +28,8 @@ export const TRAINING_SET_FORMAT = 'pons-training-set/1';
 export interface TrainingRow {
   image: Frame;
   instruction: string;
+  /** Joint positions in the spec's dimensions (in the prompt where it holds `{state}`). */
+  state: Float64Array;
   /** The decision's action token ids (the spec's count, inside the package's action range). */
   actions: readonly number[];
   episode: string;
@@ -43,6 +45,7 @@ export interface TrainingSetRowMeta {
   prompt_length: number;
   image_start: number;
   instruction: string;
+  state: number[];
   episode: string;
   task: string;
   seed: number;
@@ -122,7 +125,7 @@ export class TrainingSetWriter {
         `token ${row.actions[bad]} is outside the action ids ${first_id}..${last_id}`,
       );
     }
-    const encoded = this.prompt.encode(row.instruction, `${row.source} instruction`);
+    const encoded = this.prompt.encode(row.instruction, `${row.source} instruction`, row.state);
     const rgb = await this.preprocessor.rgb(row.image, `${row.source} image`);
     writeSync(this.pixels, rgb);
     writeSync(this.prompts, int32Bytes(Array.from(encoded.ids, Number)));
@@ -132,6 +135,7 @@ export class TrainingSetWriter {
       prompt_length: encoded.ids.length,
       image_start: encoded.imageStart,
       instruction: row.instruction,
+      state: Array.from(row.state),
       episode: row.episode,
       task: row.task,
       seed: row.seed,

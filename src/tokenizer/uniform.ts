@@ -84,9 +84,23 @@ export class UniformActionTokenizer {
       throw new RangeError(`chunk has ${chunk.length} values, the spec needs H·D = ${n}`);
     }
     if (out.length !== n) throw new RangeError(`out has ${out.length} slots, not H·D = ${n}`);
-    for (let i = 0; i < n; i++) {
-      const a = chunk[i] as number;
-      if (!Number.isFinite(a)) throw new RangeError(`chunk[${i}] is ${a}, not a finite number`);
+    return this.encodeValues(chunk, out, 'chunk');
+  }
+
+  /** One step's D physical values → D token ids: a joint state as a prompt spells it. */
+  encodeStep(values: ArrayLike<number>): Uint32Array {
+    if (values.length !== this.dims) {
+      throw new RangeError(
+        `step has ${values.length} values, the spec has ${this.dims} dimensions`,
+      );
+    }
+    return this.encodeValues(values, new Uint32Array(this.dims), 'step');
+  }
+
+  private encodeValues(values: ArrayLike<number>, out: Uint32Array, what: string): Uint32Array {
+    for (let i = 0; i < out.length; i++) {
+      const a = values[i] as number;
+      if (!Number.isFinite(a)) throw new RangeError(`${what}[${i}] is ${a}, not a finite number`);
       out[i] = this.top - this.digitize(this.clip(this.normalizeAt(a, i)));
     }
     return out;

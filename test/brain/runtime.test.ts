@@ -3,8 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrainRuntime, type CompressedFrame, type RawFrame } from '../../src/brain/index.js';
+import {
+  BrainRuntime,
+  type CompressedFrame,
+  PromptEncoder,
+  type RawFrame,
+} from '../../src/brain/index.js';
 import { InputError } from '../../src/contract/index.js';
+import { tokenizerFor } from '../../src/tokenizer/index.js';
 import { brainPackageCopy, removeBrainPackageCopies, TINY_VLA } from '../helpers/brain-packages.js';
 
 // Real onnxruntime sessions on the committed tiny-vla graphs, against the golden vectors that
@@ -167,6 +173,48 @@ describe('bad input to a decision', () => {
       await expect(one.decide(png(c.image), c.instruction, { mode: 'parallel' })).rejects.toThrow(
         /pons\.json: decoding\.modes: does not offer "parallel" decoding/,
       );
+    } finally {
+      await one.close();
+    }
+  });
+});
+
+describe('a package whose prompt holds the joint state', () => {
+  const c = golden.cases[0] as Golden['cases'][number];
+  const user =
+    '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
+
+  it('spells the state as action tokens in the prompt, decides on it, and refuses a decision without it', async () => {
+    const dir = brainPackageCopy({
+      manifest: (m) => {
+        (m.prompt as Record<string, unknown>).user = user;
+      },
+    });
+    const one = await BrainRuntime.open(dir, { providers: ['cpu'], intraOpThreads: 1 });
+    try {
+      expect(one.needsState).toBe(true);
+      expect(brain.needsState).toBe(false);
+      // An instruction is still checked on its own, before any state has arrived.
+      expect(() => one.encodeInstruction(c.instruction, 'x')).not.toThrow();
+      expect(() => one.encodeInstruction('', 'x')).toThrow(/x: text: is empty/);
+      const tokenizer = tokenizerFor(one.pkg.spec);
+      const state = [-1.2, 2.4, 1.2];
+      const d = await one.decide(png(c.image), c.instruction, { state });
+      expect(d.tokens).toHaveLength(24);
+      // The state's own ids sit in the prompt, right after "The arm is at".
+      const { text } = new PromptEncoder(one.pkg).encode(c.instruction, 'x', state);
+      const spelled = [...text.matchAll(/<act_(\d+)>/g)].map((m) => 3840 + Number(m[1]));
+      expect(spelled).toEqual([...tokenizer.encodeStep(state)]);
+      expect(text).toContain(`to ${c.instruction}?`);
+      // Another state is another prompt, and another decision input.
+      const other = await one.decide(png(c.image), c.instruction, { state: [1.2, -2.4, 0] });
+      expect(other.tokens).toHaveLength(24);
+      await expect(one.decide(png(c.image), c.instruction, { source: 'cam0' })).rejects.toThrow(
+        /cam0 instruction: state: is needed/,
+      );
+      await expect(
+        one.decide(png(c.image), c.instruction, { source: 'cam0', state: [0, Number.NaN, 0] }),
+      ).rejects.toThrow(/cam0 instruction: state: must be 3 finite joint positions/);
     } finally {
       await one.close();
     }

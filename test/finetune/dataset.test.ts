@@ -157,6 +157,7 @@ describe('Align-Anything export', () => {
       'prompt',
       'response',
       'image',
+      'state',
       'instruction',
       'episode_id',
       'task',
@@ -171,7 +172,9 @@ describe('Align-Anything export', () => {
     rows.forEach((row, i) => {
       const { e, d } = decisions[i] as (typeof decisions)[number];
       expect(row.prompt).toBe(`What action should the robot take to ${e.instruction}?`);
-      expect(row.prompt).toBe(promptText(vocabulary, e.instruction));
+      expect(row.prompt).toBe(promptText(vocabulary, e.instruction, d.joints.position, 'test'));
+      // The simulator's joint order is the spec's.
+      expect(row.state).toEqual(Array.from(d.joints.position));
       expect([row.episode_id, row.task, row.seed, row.step, row.spec_id]).toEqual([
         e.id,
         e.task,
@@ -188,6 +191,22 @@ describe('Align-Anything export', () => {
         tokenizer.decode(d.tokens, 'test'),
       );
     });
+  });
+
+  it('spells the joint state into a prompt that holds {state}, as the ids the model emits for it', () => {
+    const withState = {
+      ...vocabulary,
+      userPrompt:
+        '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?',
+    };
+    const state = [-1.2, 2.4, 1.2];
+    const text = promptText(withState, 'reach the red block', state, 'test');
+    expect(text).toMatch(
+      /^The arm is at (<act_\d+>){3}\. What action should the robot take to reach the red block\?$/,
+    );
+    const ids = [...text.matchAll(/<act_(\d+)>/g)].map((m) => 3840 + Number(m[1]));
+    expect(ids).toEqual([...tokenizer.encodeStep(state)]);
+    expect(promptText(withState, 'reach the red block', [1.2, -2.4, 0], 'test')).not.toBe(text);
   });
 
   it('images are PNG files of the exact recorded frames', async () => {

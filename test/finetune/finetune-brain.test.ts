@@ -10,6 +10,9 @@ import { CLI } from '../helpers/processes.js';
 // The fine-tuning pipeline's short version, through the real commands: a few recorded expert
 // episodes, exported to Align-Anything, a few training steps of tiny-vla with Debian's PyTorch
 // (/usr/bin/python3), the export, and the TypeScript runtime's parity check against PyTorch.
+// As models/training/reproduce.sh does, the new package decides from the joint state too.
+
+const PROMPT = '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'pons-finetune-'));
@@ -42,7 +45,7 @@ beforeAll(() => {
   expect(exported.status, exported.stderr).toBe(0);
   const tuned = pons(
     ...['finetune', 'brain', '--data', data, '--out', pkg, '--image-size', '224'],
-    ...['--steps', '30', '--batch-size', '4', '--lr', '3e-3', '--json'],
+    ...['--steps', '30', '--batch-size', '4', '--lr', '3e-3', '--prompt', PROMPT, '--json'],
   );
   expect(tuned.status, tuned.stderr).toBe(0);
   result = JSON.parse(tuned.stdout);
@@ -72,6 +75,10 @@ describe('pons finetune brain', () => {
     expect(result.parity.max_abs_logit_diff).toBeLessThan(1e-4);
     const loaded = loadModelPackage(pkg);
     expect(loaded.manifest.training?.accepted).toBe(true);
+    // Its prompt holds the state, and every parity case was decided with the row's state.
+    expect(loaded.manifest.prompt.user).toBe(PROMPT);
+    const cases = JSON.parse(readFileSync(join(pkg, 'parity.json'), 'utf8')).cases;
+    for (const c of cases) expect(c.state).toHaveLength(3);
     expect(loaded.dims.imageSize).toBe(224);
     expect(loaded.dims.imageTokens).toBe(64);
   });

@@ -52,6 +52,7 @@ describe('the training set the PyTorch trainer reads', () => {
         await writer.add({
           image,
           instruction: instructions[i] as string,
+          state: Float64Array.of(0.1 * i, -0.2, 0.3),
           actions: actions(3840 + 10 * i),
           episode: `e${i}`,
           task: 'reach',
@@ -88,6 +89,8 @@ describe('the training set the PyTorch trainer reads', () => {
         }
         expect(worst).toBe(0);
         const row = meta.rows[i];
+        // The state travels to the trainer's parity cases as it came.
+        expect(row.state).toEqual([0.1 * i, -0.2, 0.3]);
         const ids = encoder.encode(row.instruction);
         expect(row.prompt_length).toBe(ids.ids.length);
         expect(row.image_start).toBe(ids.imageStart);
@@ -104,6 +107,7 @@ describe('the training set the PyTorch trainer reads', () => {
     const row = {
       image: frames[0] as RawFrame,
       instruction: 'reach the red block',
+      state: new Float64Array(3),
       episode: 'e',
       task: 'reach',
       seed: 0,

@@ -27,10 +27,19 @@ export function registerFinetune(program: Command): void {
     )
     .option(
       '--first-step-weight <w>',
-      "loss weight of the chunk's first step (where the arm is: read from the image alone)",
+      "loss weight of the chunk's first step (where the arm is now)",
       '1',
     )
+    .option(
+      '--action-embeddings <how>',
+      "keep | smooth: start the action ids' embeddings as a smooth code of their bin (for an untrained base)",
+      'keep',
+    )
     .option('--image-size <px>', "the new package's image size (default the base's)")
+    .option(
+      '--prompt <template>',
+      "the new package's user prompt (default the base's); {state} in it: decide from the joint state too",
+    )
     .option('--seed <n>', 'seed of initialization and batch order', '0')
     .option('--device <device>', 'auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'CPU threads for torch', '2')
@@ -45,7 +54,9 @@ export function registerFinetune(program: Command): void {
         lr: string;
         labelSigma: string;
         firstStepWeight: string;
+        actionEmbeddings: string;
         imageSize?: string;
+        prompt?: string;
         seed: string;
         device: string;
         threads: string;
@@ -56,12 +67,14 @@ export function registerFinetune(program: Command): void {
           base: flags.base,
           out: flags.out,
           ...(flags.imageSize === undefined ? {} : { imageSize: Number(flags.imageSize) }),
+          ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
           trainerArgs: [
             ['--steps', flags.steps],
             ['--batch-size', flags.batchSize],
             ['--lr', flags.lr],
             ['--label-sigma', flags.labelSigma],
             ['--first-step-weight', flags.firstStepWeight],
+            ['--action-embeddings', flags.actionEmbeddings],
             ['--seed', flags.seed],
             ['--device', flags.device],
             ['--threads', flags.threads],

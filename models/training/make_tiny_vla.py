@@ -48,10 +48,27 @@ import sys
 import time
 from types import SimpleNamespace
 
-import numpy as np
-import torch
-from PIL import Image
-from torch import nn
+REFERENCE_BLAS = "/usr/lib/x86_64-linux-gnu/blas"
+
+
+def reference_blas():
+    """The committed package is the float sums of Debian's reference BLAS (libblas3). Once
+    libopenblas0-pthread is installed, Debian's alternatives point libblas.so.3 at OpenBLAS,
+    which sums in another order: re-run with the reference first on the library path, so the
+    build is the same bytes whichever the system prefers."""
+    paths = os.environ.get("LD_LIBRARY_PATH", "").split(":")
+    if os.path.isdir(REFERENCE_BLAS) and REFERENCE_BLAS not in paths:
+        os.environ["LD_LIBRARY_PATH"] = ":".join([REFERENCE_BLAS, *filter(None, paths)])
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
+if __name__ == "__main__":
+    reference_blas()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "models", "export"))

@@ -7,6 +7,7 @@ import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';
 import {
   ChunkedEpisode,
   createSimulator,
+  Random,
   ScriptedExpert,
   type SimState,
   type TaskKind,
@@ -58,6 +59,13 @@ export interface CollectOptions {
    * brain's own mistakes lead to.
    */
   actor?: BrainPolicy;
+  /**
+   * DART: the executed chunk is the expert's with a random error (rad) added, growing from none
+   * at step 0 to up to this much at the last step, drawn per decision and joint from the
+   * episode's seed; the recorded tokens stay the expert's own. The data then covers the
+   * states an imperfect brain drifts into, each labelled with the expert's way back.
+   */
+  noise?: number;
   /** How chunks are executed (default: as decoded, interpolated). */
   execution?: ExecutionFactory;
 }
@@ -88,6 +96,17 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
   const source = 'sim collect';
   if (!Number.isInteger(episodes) || episodes < 1) {
     throw new InputError(source, 'episodes', `must be a positive integer, got ${episodes}`);
+  }
+  const noise = options.noise ?? 0;
+  if (!(Number.isFinite(noise) && noise >= 0 && noise <= 1)) {
+    throw new InputError(source, 'noise', `must be 0 to 1 rad, got ${noise}`);
+  }
+  if (noise > 0 && options.actor) {
+    throw new InputError(
+      source,
+      'noise',
+      'perturbs the expert acting; with a brain acting (DAgger) leave it out',
+    );
   }
   const rateHz = options.rateHz ?? 2;
   const frameHz = options.frameHz ?? 1 / spec.dt;
@@ -173,8 +192,10 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
             frames++;
           },
         });
+        const rng = new Random(seed + i);
         while (!episode.done) {
           const chunk = label(sim.state());
+          if (noise > 0) perturb(chunk, spec, noise, rng);
           const acted = options.actor
             ? (
                 await options.actor.decide(
@@ -235,4 +256,15 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
     wallSeconds: (performance.now() - started) / 1000,
     recorded: recorder.counters,
   };
+}
+
+/** DART's perturbation: per joint an error uniform in ±`noise` at the last step, 0 at step 0. */
+function perturb(chunk: Float64Array, spec: ActionSpec, noise: number, rng: Random): void {
+  const H = spec.horizon;
+  const D = spec.dimensions.length;
+  for (let d = 0; d < D; d++) {
+    const error = rng.uniform(-noise, noise);
+    for (let k = 1; k < H; k++)
+      chunk[k * D + d] = (chunk[k * D + d] as number) + (error * k) / (H - 1);
+  }
 }

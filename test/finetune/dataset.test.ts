@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelPackage } from '../../src/brain/index.js';
 import { type ActionSpec, loadActionSpec, specId } from '../../src/contract/index.js';
 import { promptText } from '../../src/finetune/align-anything.js';
-import { type RecordedEpisode, readEpisodes } from '../../src/finetune/episodes.js';
+import { type Decision, type RecordedEpisode, readEpisodes } from '../../src/finetune/episodes.js';
 import { exportDataset } from '../../src/finetune/export.js';
 import { LEROBOT_PATHS } from '../../src/finetune/lerobot.js';
 import { validationEpisodes } from '../../src/finetune/split.js';
@@ -143,6 +143,43 @@ describe('pons sim collect', () => {
         expect(d.tokens).toHaveLength(H * D);
       });
     }
+  });
+});
+
+describe('pons sim collect --noise (DART)', () => {
+  it('executes the expert perturbed but records its own plans, from where the arm then is', async () => {
+    const options = { tasks: ['push'] as const, episodes: 1, seed: 7 };
+    const noisy = await collect('noisy', { ...options, noise: 0.2 });
+    const clean = await collect('clean', options);
+    const [a, b] = [noisy, clean].map((c) => [...readEpisodes([c.file])][0] as RecordedEpisode);
+    const [a0, a1] = (a as RecordedEpisode).decisions as [Decision, Decision];
+    const [b0, b1] = (b as RecordedEpisode).decisions as [Decision, Decision];
+    // The same start and first plan; then the perturbed chunk put the arm somewhere else.
+    expect([...a0.tokens]).toEqual([...b0.tokens]);
+    expect(Array.from(a1.joints.position)).not.toEqual(Array.from(b1.joints.position));
+    // Every label is the clean expert's: its first step is where the arm is, within a bin.
+    for (const d of (a as RecordedEpisode).decisions) {
+      const step0 = tokenizer.decode(d.tokens, 'test').subarray(0, D);
+      for (let j = 0; j < D; j++) {
+        expect(Math.abs((step0[j] as number) - (d.joints.position[j] as number))).toBeLessThan(
+          0.021,
+        );
+      }
+    }
+  });
+
+  it('refuses a noise out of range, and noise with a brain acting (DAgger)', async () => {
+    await expect(collect('bad-noise', { noise: -0.1 })).rejects.toThrow(
+      /sim collect: noise: must be 0 to 1 rad, got -0.1/,
+    );
+    const actor = {
+      spec,
+      decide: async () => ({ chunk: new Float64Array(H * D), ms: 0 }),
+      close: async () => {},
+    };
+    await expect(collect('noisy-dagger', { noise: 0.1, actor })).rejects.toThrow(
+      /sim collect: noise: perturbs the expert acting/,
+    );
   });
 });
 

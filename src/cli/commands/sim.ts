@@ -143,6 +143,11 @@ export function registerSim(program: Command): void {
       '--brain <dir>',
       'DAgger: this brain package acts, the expert labels each of its decisions',
     )
+    .option(
+      '--noise <rad>',
+      "DART: execute the expert's chunks with a random error up to this at their last step (labels stay the expert's)",
+      '0',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (flags: {
@@ -150,6 +155,7 @@ export function registerSim(program: Command): void {
         episodes: string;
         seed: string;
         record: string;
+        noise: string;
         config: string;
         rate: string;
         fps?: string;
@@ -176,6 +182,7 @@ export function registerSim(program: Command): void {
           dir: flags.record,
           budgetSeconds: (task) => EPISODE_SECONDS[task] ?? 30,
           rateHz: Number(flags.rate),
+          noise: Number(flags.noise),
           ...(flags.fps === undefined ? {} : { frameHz: Number(flags.fps) }),
           progress: (done, total, e) =>
             process.stderr.write(

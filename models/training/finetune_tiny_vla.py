@@ -33,22 +33,16 @@ import shutil
 import sys
 import time
 
-OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+import blas
 
 
 def fast_blas():
-    """Debian's torch calls the system libblas.so.3; the default one is the reference
-    implementation, about 30x slower than OpenBLAS. Where libopenblas0-pthread is installed,
-    re-run this script with OpenBLAS first on the library path (switching the system's BLAS
-    alternative instead would change make_tiny_vla.py's float sums for every process). Idle
-    OpenMP threads sleep rather than spin: on a small shared CPU spinning costs several times
-    the compute."""
+    """OpenBLAS, where libopenblas0-pthread is installed: about 30x faster than the reference
+    BLAS. Idle OpenMP threads sleep rather than spin: on a small shared CPU spinning costs
+    several times the compute."""
     if os.environ.get("OMP_WAIT_POLICY") is None:
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-    paths = os.environ.get("LD_LIBRARY_PATH", "").split(":")
-    if os.path.isdir(OPENBLAS) and OPENBLAS not in paths:
-        os.environ["LD_LIBRARY_PATH"] = ":".join([OPENBLAS, *filter(None, paths)])
-        os.execv(sys.executable, [sys.executable, *sys.argv])
+    blas.rerun_with(blas.OPENBLAS)
 
 
 if __name__ == "__main__":

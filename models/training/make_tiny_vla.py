@@ -48,22 +48,12 @@ import sys
 import time
 from types import SimpleNamespace
 
-REFERENCE_BLAS = "/usr/lib/x86_64-linux-gnu/blas"
-
-
-def reference_blas():
-    """The committed package is the float sums of Debian's reference BLAS (libblas3). Once
-    libopenblas0-pthread is installed, Debian's alternatives point libblas.so.3 at OpenBLAS,
-    which sums in another order: re-run with the reference first on the library path, so the
-    build is the same bytes whichever the system prefers."""
-    paths = os.environ.get("LD_LIBRARY_PATH", "").split(":")
-    if os.path.isdir(REFERENCE_BLAS) and REFERENCE_BLAS not in paths:
-        os.environ["LD_LIBRARY_PATH"] = ":".join([REFERENCE_BLAS, *filter(None, paths)])
-        os.execv(sys.executable, [sys.executable, *sys.argv])
-
+import blas
 
 if __name__ == "__main__":
-    reference_blas()
+    # The committed package is the float sums of the reference BLAS; OpenBLAS sums in another
+    # order. The same bytes whichever the system prefers.
+    blas.rerun_with(blas.REFERENCE)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

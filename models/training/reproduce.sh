@@ -5,6 +5,13 @@
 # labels what it sees, fine-tuned again on all of it) -> closed-loop success of the learned brain,
 # with no expert, on seeds never used in training.
 #
+# Demonstrations and DAgger episodes execute each chunk as decoded (`--execution direct`): the
+# arm then goes exactly where the expert planned, so each next plan continues the last one. The
+# evaluation executes through the cerebellum's controller, as deployed. Collecting through the
+# controller as well, or adding the joint state to the prompt (--prompt with {state},
+# --action-embeddings smooth) or DART episodes (--noise), scored lower on held-out seeds
+# (BENCHMARKS.md, "The bundled brain").
+#
 #   models/training/reproduce.sh [work-dir] [package-dir]
 #
 # Defaults: work in out/reproduce, write the package to models/planar-vla. Knobs (environment):
@@ -31,7 +38,8 @@ stamp() { echo "[reproduce] $(($(date +%s) - started)) s: $*" >&2; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 npm run build >/dev/null
 stamp "collecting $EPISODES expert episodes per task (seeds 0..$((EPISODES - 1)))"
-$PONS sim collect --task all --episodes "$EPISODES" --seed 0 --record "$OUT/expert" >/dev/null
+$PONS sim collect --task all --episodes "$EPISODES" --seed 0 --execution direct --record "$OUT/expert" \
+  >/dev/null
 stamp "exporting them to Align-Anything (10% of the episodes held out)"
 $PONS dataset export --from "$OUT"/expert/*.mcap --to "$OUT/dataset-bc" --format align-anything \
   --val-fraction 0.1 >/dev/null
@@ -45,7 +53,7 @@ for ((round = 1; round <= DAGGER_ROUNDS; round++)); do
   seed=$((100000 * round))
   stamp "DAgger round $round: $DAGGER_EPISODES episodes per task driven by $BRAIN, labelled by the expert (seeds $seed..)"
   $PONS sim collect --task all --episodes "$DAGGER_EPISODES" --seed "$seed" --brain "$BRAIN" \
-    --record "$OUT/dagger-$round" >/dev/null
+    --execution direct --record "$OUT/dagger-$round" >/dev/null
   $PONS dataset export --from "$OUT"/expert/*.mcap "$OUT"/dagger-*/*.mcap --to "$OUT/dataset-$round" \
     --format align-anything --val-fraction 0.1 --all >/dev/null
   next=$([ "$round" = "$DAGGER_ROUNDS" ] && echo "$PACKAGE" || echo "$OUT/planar-vla-dagger-$round")

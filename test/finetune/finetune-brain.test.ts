@@ -12,7 +12,8 @@ import { CLI } from '../helpers/processes.js';
 // (/usr/bin/python3), the export, and the TypeScript runtime's parity check against PyTorch.
 // As models/training/reproduce.sh does, the new package decides from the joint state too.
 
-const PROMPT = '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
+const PROMPT =
+  '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'pons-finetune-'));

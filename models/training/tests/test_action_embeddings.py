@@ -1,21 +1,13 @@
 """finetune_tiny_vla.smooth_action_embeddings: action ids as a smooth code of their bin."""
 
-import os
-import sys
 import unittest
 
 import torch
+from repo_paths import TINY_VLA  # first: it puts the scripts on sys.path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TRAINING = os.path.dirname(HERE)
-REPO = os.path.dirname(os.path.dirname(TRAINING))
-sys.path.insert(0, os.path.join(REPO, "models", "export"))
-sys.path.insert(0, TRAINING)
+import finetune_tiny_vla
+import package_weights
 
-import finetune_tiny_vla  # noqa: E402
-import package_weights  # noqa: E402
-
-TINY_VLA = os.path.join(REPO, "models", "tiny-vla")
 FIRST, LAST = 3840, 4095
 
 

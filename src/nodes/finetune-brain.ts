@@ -86,19 +86,21 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
       ],
       options.progress,
     );
+    const manifestPath = join(out, 'pons.json');
+    const manifest = readJsonFile(manifestPath) as {
+      prompt: { user: string };
+      training: Record<string, unknown>;
+    };
+    const write = () => writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     if (options.prompt !== undefined) {
       // The trainer copies the base's manifest; the package decides with the new prompt.
-      const path = join(out, 'pons.json');
-      const written = readJsonFile(path) as { prompt: { user: string } };
-      written.prompt.user = options.prompt;
-      writeFileSync(path, `${JSON.stringify(written, null, 2)}\n`);
+      manifest.prompt.user = options.prompt;
+      write();
     }
     options.progress(`checking ${out} against PyTorch on held-out rows`);
     const parity = await checkParity(out);
-    const manifestPath = join(out, 'pons.json');
-    const manifest = readJsonFile(manifestPath) as { training: Record<string, unknown> };
     manifest.training = { ...manifest.training, accepted: parity.accepted, parity };
-    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    write();
     return { out, rows, parity, training: manifest.training };
   } finally {
     rmSync(work, { recursive: true, force: true });

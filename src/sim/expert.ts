@@ -13,12 +13,12 @@ import type { BlockPose, WorldState } from './world.js';
  * analytic IK:
  * - reach: come in to the block's face nearest the base (or the nearest side free of other
  *   blocks) and stop touching it.
- * - push: line up behind the block on the line from the block to its goal in the zone,
- *   then push through to the goal. Planning again each chunk from the block's new pose is
- *   what keeps a drifting or turning block on course.
- * Paths go round blocks, and the hand points the way the tip travels: the hand's body then
- * trails along where the tip has just been, which the path kept clear, instead of sweeping
- * the blocks beside it.
+ * - push: sweep the block sideways into the zone with the side of the hand (`sweep`), a
+ *   motion a learned policy can copy a few centimetres off and still succeed with.
+ *   Planning again each chunk from the block's new pose keeps it on the hand.
+ * Reach paths go round blocks, and the hand points the way the tip travels: the hand's body
+ * then trails along where the tip has just been, which the path kept clear, instead of
+ * sweeping the blocks beside it.
  *
  * Steps respect a joint speed under the cerebellum's limits, and the motion is slow enough
  * that the uniform tokenizer's quantisation (~0.02 rad) does not spoil it.
@@ -53,9 +53,6 @@ const CLEARANCE = 0.04;
 const DETOUR_DEPTH = 3;
 /** Sides tried for a reach, as offsets from the face nearest the base (rad). */
 const REACH_SIDES = [0, 0.4, -0.4, 0.8, -0.8, 1.2, -1.2, 1.6, -1.6];
-/** Within this of the push line (m) and of its heading (rad), a push in progress goes on. */
-const PUSH_LATERAL = 0.015;
-const PUSH_HEADING = 0.8;
 /** The hand points at the path this far ahead of the tip (m). */
 const LOOK_AHEAD = 0.08;
 /** Fastest turn of the hand (rad/s). */
@@ -66,6 +63,24 @@ const HEADING_OFFSETS = [0, 0.1, -0.1, 0.2, -0.2, 0.4, -0.4, 0.7, -0.7, 1.0, -1.
 const KEY_OFFSETS = HEADING_OFFSETS.slice(0, 5);
 /** Kept inside the joint limits (rad), so quantised steps stay inside too. */
 const LIMIT_MARGIN = 0.05;
+/** |y| of the line a sweep starts from: beyond the spawn area, clear of every block (m). */
+const SWEEP_FROM = 0.22;
+/** Tip x of the lateral leg to that line: nearer the base than any block (m). */
+const SWEEP_SAFE_X = 0.22;
+/** The hand's centre within this of the block's x: the block is on the hand (m). */
+const SWEEP_BAND = 0.08;
+/** A sweep carries the block this far past the push goal, into the zone's middle (m). */
+const SWEEP_PAST = 0.03;
+/** The hand's heading within this of forward: square to the sweep (rad). */
+const SWEEP_HEADING = 0.35;
+/**
+ * Folded-arm poses a push's elbow change passes through, for a push to the left (a push to
+ * the right mirrors them): the upper arm turned to the push's start side while folded (only
+ * the elbow, 0.3 m out, passes in front of the blocks), then the forearm swung across while
+ * the upper arm points sideways, where it sweeps no block.
+ */
+const FLIP_TURN = [-1.57, -2.4, -1.2];
+const FLIP_SWING = [-1.57, 2.4, 2.2];
 
 export class ScriptedExpert {
   readonly horizon: number;
@@ -119,11 +134,9 @@ export class ScriptedExpert {
   plan(state: WorldState, task: Task): Float64Array {
     const block = taskBlock(task, state.blocks);
     const others = state.blocks.filter((b) => b !== block);
-    const path =
-      task.kind === 'reach'
-        ? this.reachPath(state, block, others)
-        : this.pushPath(state.tip, block, others, task.zone);
-    return this.follow(state, path);
+    return task.kind === 'reach'
+      ? this.follow(state, this.reachPath(state, block, others))
+      : this.sweep(state, block, task.zone);
   }
 
   /**
@@ -151,28 +164,68 @@ export class ScriptedExpert {
     return this.approach(state.tip, block, others, direction(chosen), REACH_STANDOFF);
   }
 
-  private pushPath(
-    tip: Pose2,
-    block: BlockPose,
-    others: readonly BlockPose[],
-    zone: ZoneSide,
-  ): Waypoint[] {
-    const [gx, gy] = pushGoal(this.scene, zone, block.x, block.y);
-    const dist = Math.hypot(gx - block.x, gy - block.y);
-    if (dist < 1e-3) return [];
-    const d = direction(Math.atan2(gy - block.y, gx - block.x));
-    const face = this.support(block, d);
-    // The tip where it stands when the block's centre is at the goal.
-    const end = { ...behind({ x: gx, y: gy }, d, face), speed: this.pushSpeed };
-    const { along, lateral } = relative(tip, block, d);
-    const pushing =
-      along >= -face - LINE_UP - 0.01 &&
-      along <= -face + 0.01 &&
-      Math.abs(lateral) < PUSH_LATERAL &&
-      Math.abs(wrapAngle(tip.angle - Math.atan2(d[1], d[0]))) < PUSH_HEADING;
-    const path = pushing ? [] : this.approach(tip, block, others, d, LINE_UP);
+  /**
+   * Push: the hand, pointing forward (square to the sweep), sweeps sideways toward the zone
+   * with the block on its side, following the block's x so it stays on the hand. The hand's
+   * 15 cm side then carries a block that sits a few cm off its middle, where a tip push needs
+   * the tip within a few mm of the block's line. Until the block is on the hand, the hand
+   * goes to the sweep's start line beyond the spawn area on the far side from the zone, by
+   * way of the strip beside the base, and comes forward along that line to the block's x:
+   * places no block stands in. The elbow stays on the side the sweep leaves behind, so the
+   * forearm trails the hand; when it is on the other side, the arm changes it folded, in
+   * joint space (FLIP_TURN, FLIP_SWING).
+   */
+  private sweep(state: WorldState, block: BlockPose, zone: ZoneSide): Float64Array {
+    const s = zone === 'left' ? 1 : -1;
+    const q = state.position;
+    if ((q[1] as number) * s < 0.3) return this.changeElbow(q, s);
+    const hand = this.arm.links[ARM_JOINTS - 1] as ArmModel['links'][number];
+    const half = hand.length / 2;
+    const face = this.support(block, [0, s]) + hand.box.width / 2;
+    const goal = pushGoal(this.scene, zone, block.x, block.y)[1] * s + SWEEP_PAST;
+    // Sweep coordinates: u toward the zone; the hand's centre where its side touches the block.
+    const touch = block.y * s - face;
+    const centre = {
+      x: state.tip.x - half * Math.cos(state.tip.angle),
+      u: (state.tip.y - half * Math.sin(state.tip.angle)) * s,
+    };
+    const at = (x: number, u: number, speed: number) => ({ x: x + half, y: u * s, speed });
+    const end = at(block.x, goal - face, this.pushSpeed);
+    const onHand =
+      Math.abs(wrapAngle(state.tip.angle)) < SWEEP_HEADING &&
+      Math.abs(centre.x - block.x) < SWEEP_BAND &&
+      centre.u < touch + 0.05;
+    const path: Waypoint[] = [];
+    if (!onHand) {
+      const from = Math.min(-SWEEP_FROM, touch - 0.05);
+      if (centre.u > from + 0.03) {
+        const speed = this.approachSpeed;
+        if (state.tip.x > SWEEP_SAFE_X + 0.01)
+          path.push({ x: SWEEP_SAFE_X, y: state.tip.y, speed });
+        path.push({ x: SWEEP_SAFE_X, y: from * s, speed });
+      }
+      path.push(at(block.x, from, this.approachSpeed));
+    }
     path.push(end);
-    return path;
+    return this.follow(state, path, { heading: 0, elbow: s });
+  }
+
+  /** A chunk toward the folded poses that change the elbow to side s (see FLIP_TURN). */
+  private changeElbow(position: ArrayLike<number>, s: 1 | -1): Float64Array {
+    const q = Float64Array.from(position, (v, i) =>
+      clamp(v, this.lower[i] as number, this.upper[i] as number),
+    );
+    const turn = Float64Array.from(FLIP_TURN, (v) => s * v);
+    const swing = Float64Array.from(FLIP_SWING, (v) => s * v);
+    const chunk = new Float64Array(this.horizon * ARM_JOINTS);
+    this.write(chunk, 0, q);
+    for (let k = 1; k < this.horizon; k++) {
+      // Turn first while folded the old way; swing once the upper arm points sideways.
+      const turned = Math.abs((q[0] as number) - (turn[0] as number)) < 0.15;
+      this.stepToward(q, turned || (q[1] as number) * s > -2 ? swing : turn);
+      this.write(chunk, k, q);
+    }
+    return chunk;
   }
 
   /**
@@ -257,7 +310,11 @@ export class ScriptedExpert {
    * and maps each sample through IK from the previous step, capped at the joint speed; or,
    * when the path's end needs the elbow on its other side, moves there in joint space.
    */
-  private follow(state: WorldState, path: readonly Waypoint[]): Float64Array {
+  private follow(
+    state: WorldState,
+    path: readonly Waypoint[],
+    hold: { heading?: number; elbow?: 1 | -1 } = {},
+  ): Float64Array {
     const H = this.horizon;
     const chunk = new Float64Array(H * ARM_JOINTS);
     const q = Float64Array.from(state.position, (v, i) =>
@@ -280,7 +337,7 @@ export class ScriptedExpert {
     // Along the last leg at the path's end; an empty path holds the hand as it is.
     const end = points[points.length - 1] as Point;
     const prev = points[points.length - 2];
-    const endHeading = prev ? Math.atan2(end.y - prev.y, end.x - prev.x) : sum(q);
+    const endHeading = hold.heading ?? (prev ? Math.atan2(end.y - prev.y, end.x - prev.x) : sum(q));
     // The elbow side the path's last two corners need: on the other, the wrist can run out
     // of range for their headings. Changing sides means straightening the arm, which only
     // joint space can do.
@@ -289,6 +346,7 @@ export class ScriptedExpert {
     const other = -side as 1 | -1;
     const goal = new Float64Array(ARM_JOINTS);
     const switchElbow =
+      hold.elbow === undefined &&
       points.length > 1 &&
       keys.some((p) => !this.solve(p, q, next, side, KEY_OFFSETS)) &&
       keys.every((p) => this.solve(p, q, next, other, KEY_OFFSETS)) &&
@@ -305,9 +363,10 @@ export class ScriptedExpert {
       const here = pointAt(points, lengths, s);
       const ahead = pointAt(points, lengths, Math.min(s + LOOK_AHEAD, total));
       const gap = Math.hypot(ahead.x - here.x, ahead.y - here.y);
-      const want = gap > 1e-3 ? Math.atan2(ahead.y - here.y, ahead.x - here.x) : endHeading;
+      const want =
+        hold.heading ?? (gap > 1e-3 ? Math.atan2(ahead.y - here.y, ahead.x - here.x) : endHeading);
       heading += clamp(this.wristWindow(q, want) - heading, -maxTurn, maxTurn);
-      if (this.solve({ ...here, angle: heading }, q, next)) this.stepToward(q, next);
+      if (this.solve({ ...here, angle: heading }, q, next, hold.elbow)) this.stepToward(q, next);
       this.write(chunk, k, q);
     }
     return chunk;

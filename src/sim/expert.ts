@@ -1,7 +1,7 @@
 import { type ActionSpec, InputError } from '../contract/index.js';
 import { ARM_JOINTS, type ArmModel, clamp, type Pose2, solveIk, wrapAngle } from './arm.js';
 import type { Scene, ZoneSide } from './scene.js';
-import { pushGoal, type Task, taskBlock } from './tasks.js';
+import { distanceToBlock, pushGoal, type Task, taskBlock } from './tasks.js';
 import type { BlockPose, WorldState } from './world.js';
 
 /**
@@ -51,6 +51,8 @@ const LINE_UP = 0.05;
 const CLEARANCE = 0.04;
 /** Blocks one leg may go round, nested. */
 const DETOUR_DEPTH = 3;
+/** A tip this near the block (m) reaches it straight from where it is. */
+const REACH_CLOSE = 0.08;
 /** Sides tried for a reach, as offsets from the face nearest the base (rad). */
 const REACH_SIDES = [0, 0.4, -0.4, 0.8, -0.8, 1.2, -1.2, 1.6, -1.6];
 /** The hand points at the path this far ahead of the tip (m). */
@@ -81,6 +83,8 @@ const SWEEP_HEADING = 0.35;
  */
 const FLIP_TURN = [-1.57, -2.4, -1.2];
 const FLIP_SWING = [-1.57, 2.4, 2.2];
+/** The upper arm within this of FLIP_TURN's angle: the forearm may swing all the way (rad). */
+const FLIP_SWING_FROM = 0.6;
 
 export class ScriptedExpert {
   readonly horizon: number;
@@ -141,9 +145,20 @@ export class ScriptedExpert {
 
   /**
    * Reach the block's face nearest the base, or when other blocks stand in the way in (the
-   * hand's length back from the face), the nearest side that is free and reachable.
+   * hand's length back from the face), the nearest side that is free and reachable. A tip
+   * already within REACH_CLOSE of the block closes in straight, from whichever side it is on,
+   * rather than backing out to line up: near the block, a copy of the expert that is a few
+   * cm off then still ends touching it.
    */
   private reachPath(state: WorldState, block: BlockPose, others: readonly BlockPose[]): Waypoint[] {
+    const { tip } = state;
+    if (distanceToBlock(block, this.scene.blocks.size, tip.x, tip.y) < REACH_CLOSE) {
+      const d = direction(Math.atan2(block.y - tip.y, block.x - tip.x));
+      const touch = behind(block, d, this.support(block, d) + REACH_STANDOFF);
+      if (others.every((o) => clear(tip, touch, o, this.keepOff))) {
+        return [{ ...touch, speed: this.approachSpeed }];
+      }
+    }
     const radial = Math.atan2(block.y, block.x);
     const hand = (this.arm.links[ARM_JOINTS - 1] as ArmModel['links'][number]).length;
     const scratch = new Float64Array(ARM_JOINTS);
@@ -210,19 +225,30 @@ export class ScriptedExpert {
     return this.follow(state, path, { heading: 0, elbow: s });
   }
 
-  /** A chunk toward the folded poses that change the elbow to side s (see FLIP_TURN). */
+  /**
+   * A chunk along the folded path that changes the elbow to side s (see FLIP_TURN): the
+   * upper arm turns to FLIP_TURN's angle, and the forearm may swing across only as far as
+   * that turn is done (all of it within FLIP_SWING_FROM of the angle). The target is a
+   * continuous function of the joint positions, with no switch between a turn and a swing
+   * for a copy of it to get wrong.
+   */
   private changeElbow(position: ArrayLike<number>, s: 1 | -1): Float64Array {
     const q = Float64Array.from(position, (v, i) =>
       clamp(v, this.lower[i] as number, this.upper[i] as number),
     );
     const turn = Float64Array.from(FLIP_TURN, (v) => s * v);
     const swing = Float64Array.from(FLIP_SWING, (v) => s * v);
+    const target = new Float64Array(ARM_JOINTS);
     const chunk = new Float64Array(this.horizon * ARM_JOINTS);
     this.write(chunk, 0, q);
     for (let k = 1; k < this.horizon; k++) {
-      // Turn first while folded the old way; swing once the upper arm points sideways.
-      const turned = Math.abs((q[0] as number) - (turn[0] as number)) < 0.15;
-      this.stepToward(q, turned || (q[1] as number) * s > -2 ? swing : turn);
+      const still = Math.abs((q[0] as number) - (turn[0] as number));
+      const swung = clamp(1 - still / FLIP_SWING_FROM, 0, 1);
+      for (let i = 0; i < ARM_JOINTS; i++) {
+        const from = turn[i] as number;
+        target[i] = from + swung * ((swing[i] as number) - from);
+      }
+      this.stepToward(q, target);
       this.write(chunk, k, q);
     }
     return chunk;

@@ -75,16 +75,6 @@ const SWEEP_BAND = 0.08;
 const SWEEP_PAST = 0.03;
 /** The hand's heading within this of forward: square to the sweep (rad). */
 const SWEEP_HEADING = 0.35;
-/**
- * Folded-arm poses a push's elbow change passes through, for a push to the left (a push to
- * the right mirrors them): the upper arm turned to the push's start side while folded (only
- * the elbow, 0.3 m out, passes in front of the blocks), then the forearm swung across while
- * the upper arm points sideways, where it sweeps no block.
- */
-const FLIP_TURN = [-1.57, -2.4, -1.2];
-const FLIP_SWING = [-1.57, 2.4, 2.2];
-/** The upper arm within this of FLIP_TURN's angle: the forearm may swing all the way (rad). */
-const FLIP_SWING_FROM = 0.6;
 
 export class ScriptedExpert {
   readonly horizon: number;
@@ -186,14 +176,11 @@ export class ScriptedExpert {
    * the tip within a few mm of the block's line. Until the block is on the hand, the hand
    * goes to the sweep's start line beyond the spawn area on the far side from the zone, by
    * way of the strip beside the base, and comes forward along that line to the block's x:
-   * places no block stands in. The elbow stays on the side the sweep leaves behind, so the
-   * forearm trails the hand; when it is on the other side, the arm changes it folded, in
-   * joint space (FLIP_TURN, FLIP_SWING).
+   * places no block stands in. Only the hand touches blocks (the arm passes over them), so
+   * either zone is swept with the elbow where it is.
    */
   private sweep(state: WorldState, block: BlockPose, zone: ZoneSide): Float64Array {
     const s = zone === 'left' ? 1 : -1;
-    const q = state.position;
-    if ((q[1] as number) * s < 0.3) return this.changeElbow(q, s);
     const hand = this.arm.links[ARM_JOINTS - 1] as ArmModel['links'][number];
     const half = hand.length / 2;
     const face = this.support(block, [0, s]) + hand.box.width / 2;
@@ -222,36 +209,7 @@ export class ScriptedExpert {
       path.push(at(block.x, from, this.approachSpeed));
     }
     path.push(end);
-    return this.follow(state, path, { heading: 0, elbow: s });
-  }
-
-  /**
-   * A chunk along the folded path that changes the elbow to side s (see FLIP_TURN): the
-   * upper arm turns to FLIP_TURN's angle, and the forearm may swing across only as far as
-   * that turn is done (all of it within FLIP_SWING_FROM of the angle). The target is a
-   * continuous function of the joint positions, with no switch between a turn and a swing
-   * for a copy of it to get wrong.
-   */
-  private changeElbow(position: ArrayLike<number>, s: 1 | -1): Float64Array {
-    const q = Float64Array.from(position, (v, i) =>
-      clamp(v, this.lower[i] as number, this.upper[i] as number),
-    );
-    const turn = Float64Array.from(FLIP_TURN, (v) => s * v);
-    const swing = Float64Array.from(FLIP_SWING, (v) => s * v);
-    const target = new Float64Array(ARM_JOINTS);
-    const chunk = new Float64Array(this.horizon * ARM_JOINTS);
-    this.write(chunk, 0, q);
-    for (let k = 1; k < this.horizon; k++) {
-      const still = Math.abs((q[0] as number) - (turn[0] as number));
-      const swung = clamp(1 - still / FLIP_SWING_FROM, 0, 1);
-      for (let i = 0; i < ARM_JOINTS; i++) {
-        const from = turn[i] as number;
-        target[i] = from + swung * ((swing[i] as number) - from);
-      }
-      this.stepToward(q, target);
-      this.write(chunk, k, q);
-    }
-    return chunk;
+    return this.follow(state, path, 0);
   }
 
   /**
@@ -332,15 +290,12 @@ export class ScriptedExpert {
 
   /**
    * Samples the path at the chunk's steps (each leg at its speed), with the hand pointing
-   * LOOK_AHEAD along the path (along the last leg at its end) and turning at most TURN_RATE,
+   * LOOK_AHEAD along the path (along the last leg at its end), or held `facing` a given
+   * heading, and turning at most TURN_RATE,
    * and maps each sample through IK from the previous step, capped at the joint speed; or,
    * when the path's end needs the elbow on its other side, moves there in joint space.
    */
-  private follow(
-    state: WorldState,
-    path: readonly Waypoint[],
-    hold: { heading?: number; elbow?: 1 | -1 } = {},
-  ): Float64Array {
+  private follow(state: WorldState, path: readonly Waypoint[], facing?: number): Float64Array {
     const H = this.horizon;
     const chunk = new Float64Array(H * ARM_JOINTS);
     const q = Float64Array.from(state.position, (v, i) =>
@@ -363,7 +318,7 @@ export class ScriptedExpert {
     // Along the last leg at the path's end; an empty path holds the hand as it is.
     const end = points[points.length - 1] as Point;
     const prev = points[points.length - 2];
-    const endHeading = hold.heading ?? (prev ? Math.atan2(end.y - prev.y, end.x - prev.x) : sum(q));
+    const endHeading = facing ?? (prev ? Math.atan2(end.y - prev.y, end.x - prev.x) : sum(q));
     // The elbow side the path's last two corners need: on the other, the wrist can run out
     // of range for their headings. Changing sides means straightening the arm, which only
     // joint space can do.
@@ -372,7 +327,6 @@ export class ScriptedExpert {
     const other = -side as 1 | -1;
     const goal = new Float64Array(ARM_JOINTS);
     const switchElbow =
-      hold.elbow === undefined &&
       points.length > 1 &&
       keys.some((p) => !this.solve(p, q, next, side, KEY_OFFSETS)) &&
       keys.every((p) => this.solve(p, q, next, other, KEY_OFFSETS)) &&
@@ -390,9 +344,9 @@ export class ScriptedExpert {
       const ahead = pointAt(points, lengths, Math.min(s + LOOK_AHEAD, total));
       const gap = Math.hypot(ahead.x - here.x, ahead.y - here.y);
       const want =
-        hold.heading ?? (gap > 1e-3 ? Math.atan2(ahead.y - here.y, ahead.x - here.x) : endHeading);
+        facing ?? (gap > 1e-3 ? Math.atan2(ahead.y - here.y, ahead.x - here.x) : endHeading);
       heading += clamp(this.wristWindow(q, want) - heading, -maxTurn, maxTurn);
-      if (this.solve({ ...here, angle: heading }, q, next, hold.elbow)) this.stepToward(q, next);
+      if (this.solve({ ...here, angle: heading }, q, next)) this.stepToward(q, next);
       this.write(chunk, k, q);
     }
     return chunk;

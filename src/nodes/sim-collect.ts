@@ -7,6 +7,7 @@ import { episodeEventMsg, PONS_TYPES } from '../ros/index.js';
 import {
   ChunkedEpisode,
   createSimulator,
+  type EpisodeLayout,
   Random,
   ScriptedExpert,
   type SimState,
@@ -68,6 +69,13 @@ export interface CollectOptions {
   noise?: number;
   /** How chunks are executed (default: as decoded, interpolated). */
   execution?: ExecutionFactory;
+  /**
+   * Each seed's scene is played once for every block in it as the task's block (same
+   * layout, same zone, another instruction): the same first frame then comes with different
+   * instructions and different actions, so the data itself says what the colour named in an
+   * instruction picks. Episode ids end in the colour.
+   */
+  everyBlock?: boolean;
 }
 
 export interface CollectedEpisode {
@@ -131,117 +139,133 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
   const frameTicks = Math.max(1, Math.round(1 / frameHz / sim.physicsPeriodSeconds));
   const frame = new Uint8Array(3 * sim.camera.width * sim.camera.height);
   const started = performance.now();
-  const total = tasks.length * episodes;
+  // Every episode to play: a seed's scene, once per block in it with `everyBlock`.
+  const plays: { task: TaskKind; seed: number; layout: EpisodeLayout; id: string }[] = [];
+  for (const task of tasks) {
+    for (let i = 0; i < episodes; i++) {
+      sim.reset(seed + i, task);
+      const drawn = sim.layout;
+      const targets = options.everyBlock ? drawn.blocks.map((b) => b.colour) : [drawn.task.colour];
+      for (const colour of targets) {
+        const id = `${task}-${seed + i}${options.everyBlock ? `-${colour}` : ''}`;
+        plays.push({
+          task,
+          seed: seed + i,
+          layout: { ...drawn, task: { ...drawn.task, colour } },
+          id,
+        });
+      }
+    }
+  }
+  const total = plays.length;
   const collected: CollectedEpisode[] = [];
   let baseNs = 0n;
   let seq = 0;
   try {
-    for (const task of tasks) {
-      for (let i = 0; i < episodes; i++) {
-        sim.reset(seed + i, task);
-        const instruction = sim.taskInstruction;
-        const episodeId = `${task}-${seed + i}`;
-        const event = { episodeId, task, seed: seed + i, instruction };
-        const at = (ns: bigint) => baseNs + ns;
-        recorder.record(
-          EPISODE_EVENTS_TOPIC,
-          PONS_TYPES.episodeEvent,
-          at(0n),
-          episodeEventMsg({ ...event, event: 'start', stampNs: at(0n) }),
-          'reliable',
-        );
-        recordInstruction(recorder, brain, at(0n), instruction);
-        let decisions = 0;
-        let frames = 0;
-        let decidedAtTick = -1;
-        const label = (state: SimState): Float64Array => {
-          const tokens = tokenizer.encode(expert.plan(state, sim.task));
-          const stampNs = at(state.timeNs);
-          recordDecision(recorder, {
-            spec_id: id,
-            model_id: EXPERT_MODEL_ID,
-            episode_id: episodeId,
-            seq: seq++,
-            obs_stamp_ns: stampNs,
-            emit_stamp_ns: stampNs,
-            tokens,
-            timings_ms: {},
-          });
-          decisions++;
-          decidedAtTick = Number(state.timeNs / periodNs);
-          return tokenizer.decode(tokens, source);
-        };
-        const episode = new ChunkedEpisode(sim, spec, options.budgetSeconds(task), {
-          replanSeconds: 1 / rateHz,
-          ...(options.execution ? { execution: options.execution(sim) } : {}),
-          // Every decision sees a frame and a joint state of its own stamp, as a brain does.
-          beforeTick: (tick) => {
-            if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
-            const stampNs = at(sim.timeNs);
-            const { encoding, width, height, step, data } = sim.render(frame);
-            recordFrame(recorder, brain, camera, stampNs, stampNs, {
-              kind: 'raw',
-              encoding,
-              width,
-              height,
-              step,
-              data,
-            });
-            const joints = sim.jointState();
-            recordJointState(recorder, brain, stampNs, stampNs, joints.names, joints.position);
-            frames++;
-          },
+    for (const play of plays) {
+      const { task, id: episodeId } = play;
+      sim.resetTo(play.layout);
+      const instruction = sim.taskInstruction;
+      const event = { episodeId, task, seed: play.seed, instruction };
+      const at = (ns: bigint) => baseNs + ns;
+      recorder.record(
+        EPISODE_EVENTS_TOPIC,
+        PONS_TYPES.episodeEvent,
+        at(0n),
+        episodeEventMsg({ ...event, event: 'start', stampNs: at(0n) }),
+        'reliable',
+      );
+      recordInstruction(recorder, brain, at(0n), instruction);
+      let decisions = 0;
+      let frames = 0;
+      let decidedAtTick = -1;
+      const label = (state: SimState): Float64Array => {
+        const tokens = tokenizer.encode(expert.plan(state, sim.task));
+        const stampNs = at(state.timeNs);
+        recordDecision(recorder, {
+          spec_id: id,
+          model_id: EXPERT_MODEL_ID,
+          episode_id: episodeId,
+          seq: seq++,
+          obs_stamp_ns: stampNs,
+          emit_stamp_ns: stampNs,
+          tokens,
+          timings_ms: {},
         });
-        const rng = new Random(seed + i);
-        while (!episode.done) {
-          const chunk = label(sim.state());
-          if (noise > 0) perturb(chunk, spec, noise, rng);
-          const acted = options.actor
-            ? (
-                await options.actor.decide(
-                  sim.render(),
-                  instruction,
-                  `${source} ${episodeId}`,
-                  sim.jointState(),
-                )
-              ).chunk
-            : chunk;
-          episode.execute(acted);
-        }
-        const result = episode.result;
-        const endNs = at(sim.timeNs);
-        recorder.record(
-          EPISODE_EVENTS_TOPIC,
-          PONS_TYPES.episodeEvent,
-          endNs,
-          episodeEventMsg({
-            ...event,
-            event: 'end',
-            stampNs: endNs,
-            success: result.success,
-            duration: result.seconds,
-          }),
-          'reliable',
-        );
-        baseNs = endNs + GAP_NS;
-        // The episode ran without yielding; let the recorder catch up before the next one, and
-        // the event loop turn: @napi-rs/canvas frees the pixel buffers of the renderer's
-        // readbacks from it (without a turn, memory grows by ~0.25 MB a frame).
-        await recorder.drained();
-        await setImmediate();
-        const done: CollectedEpisode = {
-          id: episodeId,
-          task,
-          seed: seed + i,
-          instruction,
-          success: result.success,
-          seconds: result.seconds,
-          decisions,
-          frames,
-        };
-        collected.push(done);
-        options.progress?.(collected.length, total, done);
+        decisions++;
+        decidedAtTick = Number(state.timeNs / periodNs);
+        return tokenizer.decode(tokens, source);
+      };
+      const episode = new ChunkedEpisode(sim, spec, options.budgetSeconds(task), {
+        replanSeconds: 1 / rateHz,
+        ...(options.execution ? { execution: options.execution(sim) } : {}),
+        // Every decision sees a frame and a joint state of its own stamp, as a brain does.
+        beforeTick: (tick) => {
+          if (tick % frameTicks !== 0 && tick !== decidedAtTick) return;
+          const stampNs = at(sim.timeNs);
+          const { encoding, width, height, step, data } = sim.render(frame);
+          recordFrame(recorder, brain, camera, stampNs, stampNs, {
+            kind: 'raw',
+            encoding,
+            width,
+            height,
+            step,
+            data,
+          });
+          const joints = sim.jointState();
+          recordJointState(recorder, brain, stampNs, stampNs, joints.names, joints.position);
+          frames++;
+        },
+      });
+      const rng = new Random(play.seed);
+      while (!episode.done) {
+        const chunk = label(sim.state());
+        if (noise > 0) perturb(chunk, spec, noise, rng);
+        const acted = options.actor
+          ? (
+              await options.actor.decide(
+                sim.render(),
+                instruction,
+                `${source} ${episodeId}`,
+                sim.jointState(),
+              )
+            ).chunk
+          : chunk;
+        episode.execute(acted);
       }
+      const result = episode.result;
+      const endNs = at(sim.timeNs);
+      recorder.record(
+        EPISODE_EVENTS_TOPIC,
+        PONS_TYPES.episodeEvent,
+        endNs,
+        episodeEventMsg({
+          ...event,
+          event: 'end',
+          stampNs: endNs,
+          success: result.success,
+          duration: result.seconds,
+        }),
+        'reliable',
+      );
+      baseNs = endNs + GAP_NS;
+      // The episode ran without yielding; let the recorder catch up before the next one, and
+      // the event loop turn: @napi-rs/canvas frees the pixel buffers of the renderer's
+      // readbacks from it (without a turn, memory grows by ~0.25 MB a frame).
+      await recorder.drained();
+      await setImmediate();
+      const done: CollectedEpisode = {
+        id: episodeId,
+        task,
+        seed: play.seed,
+        instruction,
+        success: result.success,
+        seconds: result.seconds,
+        decisions,
+        frames,
+      };
+      collected.push(done);
+      options.progress?.(collected.length, total, done);
     }
   } finally {
     await recorder.close();

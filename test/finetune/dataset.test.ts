@@ -146,6 +146,27 @@ describe('pons sim collect', () => {
   });
 });
 
+describe('pons sim collect --every-block', () => {
+  it("plays each seed's scene once per block: the same first frame, each block named, other actions", async () => {
+    const run = await collect('every-block', { tasks: ['reach'], everyBlock: true });
+    const played = [...readEpisodes([run.file])];
+    for (const seed of [0, 1]) {
+      const mine = played.filter((e) => e.seed === seed);
+      const first = mine[0]?.decisions[0] as Decision;
+      // Two to four blocks in a scene, each the target once.
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      const named = mine.map((e) => /^reach the (\S+) block$/.exec(e.instruction)?.[1]);
+      expect(new Set(named).size).toBe(mine.length);
+      expect(mine.map((e) => e.id)).toEqual(named.map((c) => `reach-${seed}-${c}`));
+      for (const e of mine.slice(1)) {
+        const d = e.decisions[0] as Decision;
+        expect(d.frame.image).toEqual(first.frame.image);
+        expect([...d.tokens]).not.toEqual([...first.tokens]);
+      }
+    }
+  });
+});
+
 describe('pons sim collect --noise (DART)', () => {
   it('executes the expert perturbed but records its own plans, from where the arm then is', async () => {
     const options = { tasks: ['push'] as const, episodes: 1, seed: 7 };

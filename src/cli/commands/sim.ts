@@ -148,6 +148,10 @@ export function registerSim(program: Command): void {
       "DART: execute the expert's chunks with a random error up to this at their last step (labels stay the expert's)",
       '0',
     )
+    .option(
+      '--every-block',
+      "play each seed's scene once for every block in it as the task's block (the same frames, other instructions)",
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (flags: {
@@ -156,6 +160,7 @@ export function registerSim(program: Command): void {
         seed: string;
         record: string;
         noise: string;
+        everyBlock?: boolean;
         config: string;
         rate: string;
         fps?: string;
@@ -183,6 +188,7 @@ export function registerSim(program: Command): void {
           budgetSeconds: (task) => EPISODE_SECONDS[task] ?? 30,
           rateHz: Number(flags.rate),
           noise: Number(flags.noise),
+          everyBlock: flags.everyBlock === true,
           ...(flags.fps === undefined ? {} : { frameHz: Number(flags.fps) }),
           progress: (done, total, e) =>
             process.stderr.write(

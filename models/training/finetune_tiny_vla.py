@@ -209,7 +209,8 @@ def write_parity(model, data, out, count, seed, first, last):
         "note": "Written by models/training/finetune_tiny_vla.py: greedy autoregressive action "
         "tokens and their action-range logits from the plain PyTorch model (full sequence, "
         "no KV cache) for held-out rows of the validation set; each image is the row's "
-        "frame as the preprocessor resized it, so the runtime's resize is the identity. "
+        "frame as the preprocessor resized and cropped it, which the runtime then only "
+        "rescales and normalizes. "
         "`pons finetune brain` checks that the exported graphs reproduce them.",
         "tolerance": PARITY_TOLERANCE,
         "skipped_near_ties": skipped,
@@ -257,7 +258,7 @@ def resolve_device(name):
     return name
 
 
-def export_package(model, base, out, manifest, training):
+def export_package(model, base, out, manifest, training, resize=None):
     os.makedirs(out, exist_ok=True)
     shutil.rmtree(os.path.join(out, "parity"), ignore_errors=True)  # a previous run's cases
     llava_onnx.export_graphs(model, os.path.join(out, "onnx"))
@@ -266,7 +267,8 @@ def export_package(model, base, out, manifest, training):
     with open(os.path.join(base, "preprocessor_config.json"), encoding="utf-8") as f:
         pre = json.load(f)
     size = model.config.vision_config.image_size
-    pre["size"], pre["crop_size"] = {"shortest_edge": size}, {"height": size, "width": size}
+    pre["size"] = {"shortest_edge": resize or size}
+    pre["crop_size"], pre["do_center_crop"] = {"height": size, "width": size}, True
     llava_onnx.write_json(os.path.join(out, "preprocessor_config.json"), pre)
     llava_onnx.write_json(os.path.join(out, "config.json"),
                           llava_onnx.llava_config(model.config))
@@ -309,6 +311,9 @@ def main():
     parser.add_argument("--data-name", default=None, help="recorded in pons.json")
     parser.add_argument("--image-size", type=int, default=None,
                         help="the new package's image size (the training set's)")
+    parser.add_argument("--resize", type=int, default=None,
+                        help="the shortest edge frames are resized to before the center crop "
+                        "to the image size (the training set's; default no crop)")
     parser.add_argument("--first-step-weight", type=float, default=1.0,
                         help="loss weight of the chunk's first step (the arm's current pose)")
     parser.add_argument("--action-embeddings", default="keep", choices=("keep", "smooth"),
@@ -427,6 +432,7 @@ def main():
         "action_embeddings": args.action_embeddings,
         "first_step_weight": args.first_step_weight,
         "image_size": model.config.vision_config.image_size,
+        "resize": args.resize or model.config.vision_config.image_size,
         "device": device,
         "initial_validation_loss": round(initial, 5),
         "final_train_loss": round(curve[-1][1], 5) if curve else None,
@@ -434,7 +440,7 @@ def main():
         "validation_token_accuracy": round(accuracy, 4),
         "train_seconds": round(train_seconds, 1),
     }
-    export_package(model, args.base, out, manifest, training)
+    export_package(model, args.base, out, manifest, training, args.resize)
     os.makedirs(os.path.join(out, "training"), exist_ok=True)
     llava_onnx.write_json(os.path.join(out, "training", "loss.json"),
                           {"train": curve, "validation": val_curve})

@@ -320,6 +320,48 @@ function checkPreprocessor(pre: PreprocessorConfig, dims: ModelDims, source: str
   }
 }
 
+/**
+ * The package as it sees frames resized (shortest edge) to `resize` px and center-cropped to
+ * `size` px square: its vision tower moved to `size` (the trainer interpolates the position
+ * embeddings), and a `resize` above `size` magnifies the middle of the frame.
+ */
+export function atInputSize(
+  pkg: ModelPackage,
+  size: number,
+  resize: number,
+  source: string,
+): ModelPackage {
+  const { patchSize, clsFeature } = pkg.dims;
+  if (!Number.isInteger(size) || size < patchSize || size % patchSize !== 0) {
+    throw new InputError(
+      source,
+      'image size',
+      `${size} is not a multiple of the patch size ${patchSize}`,
+    );
+  }
+  if (!Number.isInteger(resize) || resize < size) {
+    throw new InputError(
+      source,
+      'resize',
+      `${resize} must be a whole number of px, at least ${size}`,
+    );
+  }
+  return {
+    ...pkg,
+    dims: {
+      ...pkg.dims,
+      imageSize: size,
+      imageTokens: imageTokenCount(size, patchSize, clsFeature),
+    },
+    preprocessor: {
+      ...pkg.preprocessor,
+      size: { shortest_edge: resize },
+      crop_size: { height: size, width: size },
+      do_center_crop: true,
+    },
+  };
+}
+
 /** The [height, width] the processor produces. */
 export function outputSize(pre: PreprocessorConfig): [number, number] {
   if (pre.do_center_crop && pre.crop_size !== undefined) {

@@ -9,6 +9,7 @@ import {
 } from '../onnx/index.js';
 import { fromHalf, toHalf } from './float16.js';
 import {
+  atInputSize,
   type DecodingMode,
   GRAPHS,
   type GraphName,
@@ -29,6 +30,11 @@ import { type EncodedPrompt, PromptEncoder } from './prompt.js';
 
 export interface BrainOptions extends SessionOptions {
   variant?: Variant;
+  /**
+   * Frames come already resized and cropped to the model's image size (a trainer's own
+   * pixels, for a parity check): the preprocessor then only rescales and normalizes them.
+   */
+  framesAtModelSize?: boolean;
 }
 
 export interface StageTimings {
@@ -122,7 +128,9 @@ export class BrainRuntime {
    * that loads it (default cuda, then cpu); the ones skipped are in `fallbacks`.
    */
   static async open(dir: string, options: BrainOptions = {}): Promise<BrainRuntime> {
-    const pkg = loadModelPackage(dir, options.variant);
+    const loaded = loadModelPackage(dir, options.variant);
+    const size = loaded.dims.imageSize;
+    const pkg = options.framesAtModelSize ? atInputSize(loaded, size, size, dir) : loaded;
     const sessionOptions: SessionOptions = {
       providers: options.providers ?? ['cuda', 'cpu'],
       intraOpThreads: options.intraOpThreads ?? 0,

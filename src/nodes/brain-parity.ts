@@ -6,9 +6,9 @@ import { InputError, readJsonFile } from '../contract/index.js';
 /**
  * A fine-tuned package against its trainer: the held-out decisions of its `parity.json`
  * (greedy autoregressive tokens and action-range logits from the plain PyTorch model) run
- * through the TypeScript brain runtime on the same pixels (`parity/*.png`, already at the
- * model's image size, so the runtime's resize is the identity). The tokens must be identical
- * and the logits within the file's tolerance.
+ * through the TypeScript brain runtime on the same pixels (`parity/*.png`, already resized
+ * and cropped to the model's image size, so the runtime only rescales and normalizes them).
+ * The tokens must be identical and the logits within the file's tolerance.
  */
 
 interface ParityCase {
@@ -40,7 +40,11 @@ export async function checkParity(pkgDir: string): Promise<ParityReport> {
     throw new InputError(parityPath, 'tolerance', 'must be a positive number');
   }
   const cases = parity.cases as ParityCase[];
-  const runtime = await BrainRuntime.open(pkgDir, { providers: ['cpu'], intraOpThreads: 1 });
+  const runtime = await BrainRuntime.open(pkgDir, {
+    providers: ['cpu'],
+    intraOpThreads: 1,
+    framesAtModelSize: true,
+  });
   let mismatches = 0;
   let worst = 0;
   try {

@@ -2,14 +2,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { loadModelPackage, type ModelPackage } from '../brain/index.js';
+import { atInputSize, loadModelPackage, type ModelPackage } from '../brain/index.js';
 import { INSTRUCTION_SLOT, InputError, readJsonFile } from '../contract/index.js';
 import { type DatasetVocabulary, promptText } from '../finetune/align-anything.js';
 import { readAlignAnything } from '../finetune/align-anything-read.js';
 import { checkParity, type ParityReport } from './brain-parity.js';
 import { modelVocabulary } from './dataset-export.js';
 import { runTrainer } from './trainer-process.js';
-import { atImageSize, TrainingSetWriter } from './training-set.js';
+import { TrainingSetWriter } from './training-set.js';
 
 /**
  * `pons finetune brain`: an Align-Anything dataset (`pons dataset export`) → a fine-tuned
@@ -26,6 +26,12 @@ export interface FinetuneOptions {
   out: string;
   /** The new package's image size (default the base's). */
   imageSize?: number;
+  /**
+   * The shortest edge frames are resized to before the center crop to the image size
+   * (default the image size: no crop); above it, the package sees the middle of the frame
+   * magnified.
+   */
+  resize?: number;
   /**
    * The new package's user prompt (default the base's): `{state}` in it makes the package
    * decide from the joint state too (the rows' `state` column).
@@ -45,8 +51,11 @@ export interface FinetuneResult {
 
 export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
   const base = loadModelPackage(options.base);
+  const size = options.imageSize ?? base.dims.imageSize;
   const resized =
-    options.imageSize === undefined ? base : atImageSize(base, options.imageSize, '--image-size');
+    options.imageSize === undefined && options.resize === undefined
+      ? base
+      : atInputSize(base, size, options.resize ?? size, '--image-size/--resize');
   const target = options.prompt === undefined ? resized : withPrompt(resized, options.prompt);
   // The rows must be the base's prompts (exported for it); the training set has the target's.
   const exported = modelVocabulary(base);
@@ -82,6 +91,7 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
         '--data-name',
         resolve(options.data),
         ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
+        ...(options.resize === undefined ? [] : ['--resize', String(options.resize)]),
         ...options.trainerArgs,
       ],
       options.progress,

@@ -1,12 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type Frame,
-  ImagePreprocessor,
-  imageTokenCount,
-  type ModelPackage,
-  PromptEncoder,
-} from '../brain/index.js';
+import { type Frame, ImagePreprocessor, type ModelPackage, PromptEncoder } from '../brain/index.js';
 import { InputError } from '../contract/index.js';
 
 /**
@@ -50,34 +44,6 @@ export interface TrainingSetRowMeta {
   task: string;
   seed: number;
   step: number;
-}
-
-/**
- * The package as its fine-tuned successor will see images: resized to `size` px square
- * (the trainer interpolates the vision tower's position embeddings to match).
- */
-export function atImageSize(pkg: ModelPackage, size: number, source: string): ModelPackage {
-  const { patchSize, clsFeature } = pkg.dims;
-  if (!Number.isInteger(size) || size < patchSize || size % patchSize !== 0) {
-    throw new InputError(
-      source,
-      'image size',
-      `${size} is not a multiple of the patch size ${patchSize}`,
-    );
-  }
-  return {
-    ...pkg,
-    dims: {
-      ...pkg.dims,
-      imageSize: size,
-      imageTokens: imageTokenCount(size, patchSize, clsFeature),
-    },
-    preprocessor: {
-      ...pkg.preprocessor,
-      size: { shortest_edge: size },
-      crop_size: { height: size, width: size },
-    },
-  };
 }
 
 export class TrainingSetWriter {

@@ -10,7 +10,8 @@ import { CLI } from '../helpers/processes.js';
 // The fine-tuning pipeline's short version, through the real commands: a few recorded expert
 // episodes, exported to Align-Anything, a few training steps of tiny-vla with Debian's PyTorch
 // (/usr/bin/python3), the export, and the TypeScript runtime's parity check against PyTorch.
-// As models/training/reproduce.sh does, the new package decides from the joint state too.
+// The new package decides from the joint state too, and sees the middle of the frame
+// magnified (--resize), so those paths are covered end to end.
 
 const PROMPT =
   '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
@@ -45,7 +46,18 @@ beforeAll(() => {
   );
   expect(exported.status, exported.stderr).toBe(0);
   const tuned = pons(
-    ...['finetune', 'brain', '--data', data, '--out', pkg, '--image-size', '224'],
+    ...[
+      'finetune',
+      'brain',
+      '--data',
+      data,
+      '--out',
+      pkg,
+      '--image-size',
+      '224',
+      '--resize',
+      '336',
+    ],
     ...['--steps', '30', '--batch-size', '4', '--lr', '3e-3', '--prompt', PROMPT, '--json'],
   );
   expect(tuned.status, tuned.stderr).toBe(0);
@@ -82,6 +94,12 @@ describe('pons finetune brain', () => {
     for (const c of cases) expect(c.state).toHaveLength(3);
     expect(loaded.dims.imageSize).toBe(224);
     expect(loaded.dims.imageTokens).toBe(64);
+    // It sees the middle of the frame magnified: resized to 336 px, then cropped to 224.
+    expect(loaded.preprocessor).toMatchObject({
+      size: { shortest_edge: 336 },
+      crop_size: { height: 224, width: 224 },
+    });
+    expect(loaded.manifest.training?.resize).toBe(336);
   });
 
   it('refuses a package whose held-out decisions differ from PyTorch’s', async () => {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  atInputSize,
   ImagePreprocessor,
   loadModelPackage,
   PromptEncoder,
   type RawFrame,
 } from '../../src/brain/index.js';
-import { atImageSize, TrainingSetWriter } from '../../src/nodes/training-set.js';
+import { TrainingSetWriter } from '../../src/nodes/training-set.js';
 import { createSimulator, type Simulator } from '../../src/sim/index.js';
 import { TINY_VLA } from '../helpers/brain-packages.js';
 
@@ -43,7 +44,8 @@ describe('the training set the PyTorch trainer reads', () => {
   it("holds the runtime's own prompt ids and, through its tables, its exact pixel values", async () => {
     for (const [name, target] of [
       ['336', pkg],
-      ['224', atImageSize(pkg, 224, 'test')],
+      ['224', atInputSize(pkg, 224, 224, 'test')],
+      ['224 of 336', atInputSize(pkg, 224, 336, 'test')],
     ] as const) {
       const out = join(dir, name);
       const writer = new TrainingSetWriter(target, out);
@@ -121,12 +123,20 @@ describe('the training set the PyTorch trainer reads', () => {
     writer.close();
   });
 
-  it('moves a package to another image size only in whole patches', () => {
-    const moved = atImageSize(pkg, 224, '--image-size');
+  it('moves a package to another image size only in whole patches, cropped from a resize at least as large', () => {
+    const moved = atInputSize(pkg, 224, 224, '--image-size');
     expect(moved.dims).toMatchObject({ imageSize: 224, imageTokens: 64 });
     expect(moved.preprocessor.size).toEqual({ shortest_edge: 224 });
-    expect(() => atImageSize(pkg, 230, '--image-size')).toThrow(
+    const cropped = atInputSize(pkg, 224, 336, '--resize');
+    expect(cropped.preprocessor).toMatchObject({
+      size: { shortest_edge: 336 },
+      crop_size: { height: 224, width: 224 },
+    });
+    expect(() => atInputSize(pkg, 230, 230, '--image-size')).toThrow(
       /--image-size.*230 is not a multiple of the patch size 28/,
+    );
+    expect(() => atInputSize(pkg, 224, 200, '--resize')).toThrow(
+      /--resize.*200 must be a whole number of px, at least 224/,
     );
   });
 });

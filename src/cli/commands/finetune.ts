@@ -37,6 +37,10 @@ export function registerFinetune(program: Command): void {
     )
     .option('--image-size <px>', "the new package's image size (default the base's)")
     .option(
+      '--resize <px>',
+      'the shortest edge frames are resized to before the center crop to the image size (default the image size); larger: the middle of the frame magnified',
+    )
+    .option(
       '--prompt <template>',
       "the new package's user prompt (default the base's); {state} in it: decide from the joint state too",
     )
@@ -56,6 +60,7 @@ export function registerFinetune(program: Command): void {
         firstStepWeight: string;
         actionEmbeddings: string;
         imageSize?: string;
+        resize?: string;
         prompt?: string;
         seed: string;
         device: string;
@@ -67,6 +72,7 @@ export function registerFinetune(program: Command): void {
           base: flags.base,
           out: flags.out,
           ...(flags.imageSize === undefined ? {} : { imageSize: Number(flags.imageSize) }),
+          ...(flags.resize === undefined ? {} : { resize: Number(flags.resize) }),
           ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
           trainerArgs: [
             ['--steps', flags.steps],

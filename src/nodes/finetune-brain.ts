@@ -28,8 +28,8 @@ export interface FinetuneOptions {
   imageSize?: number;
   /**
    * The shortest edge frames are resized to before the center crop to the image size
-   * (default the image size: no crop); above it, the package sees the middle of the frame
-   * magnified.
+   * (default: the base's, at the base's image size; else the image size, no crop); above
+   * the image size, the package sees the middle of the frame magnified.
    */
   resize?: number;
   /**
@@ -52,10 +52,14 @@ export interface FinetuneResult {
 export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
   const base = loadModelPackage(options.base);
   const size = options.imageSize ?? base.dims.imageSize;
+  // At the base's image size the base's crop stays; at another size, no crop unless asked.
+  const baseResize =
+    'shortest_edge' in base.preprocessor.size ? base.preprocessor.size.shortest_edge : size;
+  const resize = options.resize ?? (size === base.dims.imageSize ? baseResize : size);
   const resized =
     options.imageSize === undefined && options.resize === undefined
       ? base
-      : atInputSize(base, size, options.resize ?? size, '--image-size/--resize');
+      : atInputSize(base, size, resize, '--image-size/--resize');
   const target = options.prompt === undefined ? resized : withPrompt(resized, options.prompt);
   // The rows must be the base's prompts (exported for it); the training set has the target's.
   const exported = modelVocabulary(base);
@@ -91,7 +95,8 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
         '--data-name',
         resolve(options.data),
         ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
-        ...(options.resize === undefined ? [] : ['--resize', String(options.resize)]),
+        '--resize',
+        String(resize),
         ...options.trainerArgs,
       ],
       options.progress,

@@ -1,7 +1,7 @@
 import { type ActionSpec, InputError } from '../contract/index.js';
 import { ARM_JOINTS, type ArmModel, clamp, type Pose2, solveIk, wrapAngle } from './arm.js';
 import type { Scene, ZoneSide } from './scene.js';
-import { distanceToBlock, pushGoal, type Task, taskBlock } from './tasks.js';
+import { pushGoal, type Task, taskBlock } from './tasks.js';
 import type { BlockPose, WorldState } from './world.js';
 
 /**
@@ -51,8 +51,6 @@ const LINE_UP = 0.05;
 const CLEARANCE = 0.04;
 /** Blocks one leg may go round, nested. */
 const DETOUR_DEPTH = 3;
-/** A tip this near the block (m) reaches it straight from where it is. */
-const REACH_CLOSE = 0.08;
 /** Sides tried for a reach, as offsets from the face nearest the base (rad). */
 const REACH_SIDES = [0, 0.4, -0.4, 0.8, -0.8, 1.2, -1.2, 1.6, -1.6];
 /** The hand points at the path this far ahead of the tip (m). */
@@ -135,20 +133,9 @@ export class ScriptedExpert {
 
   /**
    * Reach the block's face nearest the base, or when other blocks stand in the way in (the
-   * hand's length back from the face), the nearest side that is free and reachable. A tip
-   * already within REACH_CLOSE of the block closes in straight, from whichever side it is on,
-   * rather than backing out to line up: near the block, a copy of the expert that is a few
-   * cm off then still ends touching it.
+   * hand's length back from the face), the nearest side that is free and reachable.
    */
   private reachPath(state: WorldState, block: BlockPose, others: readonly BlockPose[]): Waypoint[] {
-    const { tip } = state;
-    if (distanceToBlock(block, this.scene.blocks.size, tip.x, tip.y) < REACH_CLOSE) {
-      const d = direction(Math.atan2(block.y - tip.y, block.x - tip.x));
-      const touch = behind(block, d, this.support(block, d) + REACH_STANDOFF);
-      if (others.every((o) => clear(tip, touch, o, this.keepOff))) {
-        return [{ ...touch, speed: this.approachSpeed }];
-      }
-    }
     const radial = Math.atan2(block.y, block.x);
     const hand = (this.arm.links[ARM_JOINTS - 1] as ArmModel['links'][number]).length;
     const scratch = new Float64Array(ARM_JOINTS);

@@ -38,7 +38,7 @@ export function registerFinetune(program: Command): void {
     .option('--image-size <px>', "the new package's image size (default the base's)")
     .option(
       '--resize <px>',
-      'the shortest edge frames are resized to before the center crop to the image size (default the image size); larger: the middle of the frame magnified',
+      "the shortest edge frames are resized to before the center crop to the image size (default the base's at its image size, else no crop); larger: the middle of the frame magnified",
     )
     .option(
       '--prompt <template>',

@@ -11,6 +11,7 @@ import {
   Random,
   ScriptedExpert,
   type SimState,
+  type Task,
   type TaskKind,
 } from '../sim/index.js';
 import { tokenizerFor } from '../tokenizer/index.js';
@@ -76,6 +77,15 @@ export interface CollectOptions {
    * instruction picks. Episode ids end in the colour.
    */
   everyBlock?: boolean;
+  /**
+   * Decoys: for the first 0 to this many sim seconds of an episode (drawn from its seed), the
+   * arm executes the expert's plan for another block of the scene, while the recorded tokens
+   * stay the expert's plan for the task's block. The data then holds the hand near a block
+   * the instruction does not name, labelled with the way to the one it does: a brain that
+   * learned "the block nearest the hand" from demonstrations that always end at the target
+   * sees that shortcut fail.
+   */
+  decoySeconds?: number;
 }
 
 export interface CollectedEpisode {
@@ -109,12 +119,21 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
   if (!(Number.isFinite(noise) && noise >= 0 && noise <= 1)) {
     throw new InputError(source, 'noise', `must be 0 to 1 rad, got ${noise}`);
   }
-  if (noise > 0 && options.actor) {
-    throw new InputError(
-      source,
-      'noise',
-      'perturbs the expert acting; with a brain acting (DAgger) leave it out',
-    );
+  const decoySeconds = options.decoySeconds ?? 0;
+  if (!(Number.isFinite(decoySeconds) && decoySeconds >= 0)) {
+    throw new InputError(source, 'decoy', `must be 0 or more seconds, got ${decoySeconds}`);
+  }
+  for (const [field, value] of [
+    ['noise', noise],
+    ['decoy', decoySeconds],
+  ] as const) {
+    if (value > 0 && options.actor) {
+      throw new InputError(
+        source,
+        field,
+        'changes how the expert acts; with a brain acting (DAgger) leave it out',
+      );
+    }
   }
   const rateHz = options.rateHz ?? 2;
   const frameHz = options.frameHz ?? 1 / spec.dt;
@@ -218,6 +237,7 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
         },
       });
       const rng = new Random(play.seed);
+      const decoy = decoySeconds > 0 ? decoyTask(sim.task, sim.state(), decoySeconds, rng) : null;
       while (!episode.done) {
         const chunk = label(sim.state());
         if (noise > 0) perturb(chunk, spec, noise, rng);
@@ -230,7 +250,9 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
                 sim.jointState(),
               )
             ).chunk
-          : chunk;
+          : decoy && sim.timeNs < decoy.untilNs
+            ? tokenizer.decode(tokenizer.encode(expert.plan(sim.state(), decoy.task)), source)
+            : chunk;
         episode.execute(acted);
       }
       const result = episode.result;
@@ -280,6 +302,19 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
     wallSeconds: (performance.now() - started) / 1000,
     recorded: recorder.counters,
   };
+}
+
+/** The task a decoy episode starts on: another block of the scene, until a drawn time. */
+function decoyTask(
+  task: Task,
+  state: SimState,
+  seconds: number,
+  rng: Random,
+): { task: Task; untilNs: bigint } | null {
+  const others = state.blocks.filter((b) => b.colour !== task.colour);
+  if (others.length === 0) return null;
+  const untilNs = BigInt(Math.round(rng.uniform(0, seconds) * 1e9));
+  return { task: { ...task, colour: rng.pick(others).colour }, untilNs };
 }
 
 /** DART's perturbation: per joint an error uniform in ±`noise` at the last step, 0 at step 0. */

@@ -199,7 +199,56 @@ describe('pons sim collect --noise (DART)', () => {
       close: async () => {},
     };
     await expect(collect('noisy-dagger', { noise: 0.1, actor })).rejects.toThrow(
-      /sim collect: noise: perturbs the expert acting/,
+      /sim collect: noise: changes how the expert acts/,
+    );
+  });
+});
+
+describe('pons sim collect --decoy', () => {
+  it("heads for another block first, while each label is the expert's way to the named one", async () => {
+    const options = { tasks: ['reach'] as const, episodes: 3, seed: 3 };
+    const decoyed = await collect('decoy', { ...options, decoySeconds: 2 });
+    const plain = await collect('plain', options);
+    const [a, b] = [decoyed, plain].map((c) => [...readEpisodes([c.file])]);
+    expect(decoyed.episodes.every((e) => e.success)).toBe(true);
+    let wentElsewhere = 0;
+    for (const [i, e] of (a as RecordedEpisode[]).entries()) {
+      const p = (b as RecordedEpisode[])[i] as RecordedEpisode;
+      const [e0, e1] = e.decisions as [Decision, Decision];
+      const [p0, p1] = p.decisions as [Decision, Decision];
+      // The same start, so the same first label: the plan for the named block...
+      expect([...e0.tokens]).toEqual([...p0.tokens]);
+      // ...yet the arm went where another block's plan took it.
+      if (Array.from(e1.joints.position).join() !== Array.from(p1.joints.position).join()) {
+        wentElsewhere++;
+      }
+      // Every label starts where the arm is.
+      for (const d of e.decisions) {
+        const step0 = tokenizer.decode(d.tokens, 'test').subarray(0, D);
+        for (let j = 0; j < D; j++) {
+          expect(Math.abs((step0[j] as number) - (d.joints.position[j] as number))).toBeLessThan(
+            0.021,
+          );
+        }
+      }
+    }
+    expect(wentElsewhere).toBeGreaterThan(0);
+    // Heading elsewhere first takes longer than going straight.
+    const seconds = (c: Collection) => c.episodes.reduce((s, e) => s + e.seconds, 0);
+    expect(seconds(decoyed)).toBeGreaterThan(seconds(plain));
+  });
+
+  it('refuses a negative decoy time, and decoys with a brain acting (DAgger)', async () => {
+    await expect(collect('bad-decoy', { decoySeconds: -1 })).rejects.toThrow(
+      /sim collect: decoy: must be 0 or more seconds, got -1/,
+    );
+    const actor = {
+      spec,
+      decide: async () => ({ chunk: new Float64Array(H * D), ms: 0 }),
+      close: async () => {},
+    };
+    await expect(collect('decoy-dagger', { decoySeconds: 1, actor })).rejects.toThrow(
+      /sim collect: decoy: changes how the expert acts/,
     );
   });
 });

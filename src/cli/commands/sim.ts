@@ -152,6 +152,11 @@ export function registerSim(program: Command): void {
       '--every-block',
       "play each seed's scene once for every block in it as the task's block (the same frames, other instructions)",
     )
+    .option(
+      '--decoy <s>',
+      "for the first 0 to this many sim seconds the arm heads for another block (labels stay the expert's for the task's block)",
+      '0',
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (flags: {
@@ -161,6 +166,7 @@ export function registerSim(program: Command): void {
         record: string;
         noise: string;
         everyBlock?: boolean;
+        decoy: string;
         config: string;
         rate: string;
         fps?: string;
@@ -189,6 +195,7 @@ export function registerSim(program: Command): void {
           rateHz: Number(flags.rate),
           noise: Number(flags.noise),
           everyBlock: flags.everyBlock === true,
+          decoySeconds: Number(flags.decoy),
           ...(flags.fps === undefined ? {} : { frameHz: Number(flags.fps) }),
           progress: (done, total, e) =>
             process.stderr.write(

@@ -53,7 +53,7 @@ stamp "exporting them to Align-Anything (10% of the episodes held out)"
 $PONS dataset export --from "$OUT"/reach/*.mcap "$OUT"/push/*.mcap --to "$OUT/dataset-bc" \
   --format align-anything --val-fraction 0.1 >/dev/null
 BRAIN=$([ "$DAGGER_ROUNDS" = 0 ] && echo "$PACKAGE" || echo "$OUT/planar-vla-bc")
-# Trainings that differ only in their seed land 10 points of closed-loop reach apart, so
+# Trainings that differ only in their seed landed 18 points of closed-loop reach apart, so
 # CANDIDATES of them are trained and the one that succeeds most often on the validation seeds
 # (never trained on, never the final score's) is kept. A candidate is written next to $BRAIN, so
 # the relative paths in its pons.json hold once it is renamed.

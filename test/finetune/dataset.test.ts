@@ -46,6 +46,23 @@ let failed: Collection;
 /** The good recording as the reader gives it. */
 let episodes: RecordedEpisode[];
 
+/** A brain that decides to stay put: enough to be refused where the expert must act. */
+const idleBrain = {
+  spec,
+  decide: async () => ({ chunk: new Float64Array(H * D), ms: 0 }),
+  close: async () => {},
+};
+
+/** Every recorded label was planned from where the arm was: its first step is there, within a bin. */
+function expectPlansFromWhereTheArmIs(episode: RecordedEpisode): void {
+  for (const d of episode.decisions) {
+    const step0 = tokenizer.decode(d.tokens, 'test').subarray(0, D);
+    for (let j = 0; j < D; j++) {
+      expect(Math.abs((step0[j] as number) - (d.joints.position[j] as number))).toBeLessThan(0.021);
+    }
+  }
+}
+
 function collect(name: string, options: Partial<Parameters<typeof collectEpisodes>[0]> = {}) {
   return collectEpisodes({
     spec,
@@ -179,26 +196,14 @@ describe('pons sim collect --noise (DART)', () => {
     expect([...a0.tokens]).toEqual([...b0.tokens]);
     expect(Array.from(a1.joints.position)).not.toEqual(Array.from(b1.joints.position));
     // Every label is the clean expert's: its first step is where the arm is, within a bin.
-    for (const d of (a as RecordedEpisode).decisions) {
-      const step0 = tokenizer.decode(d.tokens, 'test').subarray(0, D);
-      for (let j = 0; j < D; j++) {
-        expect(Math.abs((step0[j] as number) - (d.joints.position[j] as number))).toBeLessThan(
-          0.021,
-        );
-      }
-    }
+    expectPlansFromWhereTheArmIs(a as RecordedEpisode);
   });
 
   it('refuses a noise out of range, and noise with a brain acting (DAgger)', async () => {
     await expect(collect('bad-noise', { noise: -0.1 })).rejects.toThrow(
       /sim collect: noise: must be 0 to 1 rad, got -0.1/,
     );
-    const actor = {
-      spec,
-      decide: async () => ({ chunk: new Float64Array(H * D), ms: 0 }),
-      close: async () => {},
-    };
-    await expect(collect('noisy-dagger', { noise: 0.1, actor })).rejects.toThrow(
+    await expect(collect('noisy-dagger', { noise: 0.1, actor: idleBrain })).rejects.toThrow(
       /sim collect: noise: changes how the expert acts/,
     );
   });
@@ -222,15 +227,7 @@ describe('pons sim collect --decoy', () => {
       if (Array.from(e1.joints.position).join() !== Array.from(p1.joints.position).join()) {
         wentElsewhere++;
       }
-      // Every label starts where the arm is.
-      for (const d of e.decisions) {
-        const step0 = tokenizer.decode(d.tokens, 'test').subarray(0, D);
-        for (let j = 0; j < D; j++) {
-          expect(Math.abs((step0[j] as number) - (d.joints.position[j] as number))).toBeLessThan(
-            0.021,
-          );
-        }
-      }
+      expectPlansFromWhereTheArmIs(e);
     }
     expect(wentElsewhere).toBeGreaterThan(0);
     // Heading elsewhere first takes longer than going straight.
@@ -242,12 +239,7 @@ describe('pons sim collect --decoy', () => {
     await expect(collect('bad-decoy', { decoySeconds: -1 })).rejects.toThrow(
       /sim collect: decoy: must be 0 or more seconds, got -1/,
     );
-    const actor = {
-      spec,
-      decide: async () => ({ chunk: new Float64Array(H * D), ms: 0 }),
-      close: async () => {},
-    };
-    await expect(collect('decoy-dagger', { decoySeconds: 1, actor })).rejects.toThrow(
+    await expect(collect('decoy-dagger', { decoySeconds: 1, actor: idleBrain })).rejects.toThrow(
       /sim collect: decoy: changes how the expert acts/,
     );
   });

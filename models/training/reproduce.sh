@@ -76,7 +76,7 @@ for ((seed = 0; seed < CANDIDATES; seed++)); do
     --seed "$seed" $TRAIN --json >"$OUT/finetune-bc-seed$seed.json"
   score=$(validation_score "$candidate" "$seed")
   stamp "seed $seed: reach + push success rate on the validation seeds from $VAL_SEED: $score"
-  if node -e 'process.exit(Number(process.argv[1]) > Number(process.argv[2]) ? 0 : 1)' "$score" "$best_score"; then
+  if awk -v a="$score" -v b="$best_score" 'BEGIN { exit !(a > b) }'; then
     best_score=$score
     best=$candidate
   fi

@@ -198,8 +198,10 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
       let decisions = 0;
       let frames = 0;
       let decidedAtTick = -1;
+      // The expert's plan as a brain would send it: through the tokenizer's bins.
+      const planned = (state: SimState, task: Task) => tokenizer.encode(expert.plan(state, task));
       const label = (state: SimState): Float64Array => {
-        const tokens = tokenizer.encode(expert.plan(state, sim.task));
+        const tokens = planned(state, sim.task);
         const stampNs = at(state.timeNs);
         recordDecision(recorder, {
           spec_id: id,
@@ -251,7 +253,7 @@ export async function collectEpisodes(options: CollectOptions): Promise<Collecti
               )
             ).chunk
           : decoy && sim.timeNs < decoy.untilNs
-            ? tokenizer.decode(tokenizer.encode(expert.plan(sim.state(), decoy.task)), source)
+            ? tokenizer.decode(planned(sim.state(), decoy.task), source)
             : chunk;
         episode.execute(acted);
       }

@@ -58,6 +58,7 @@ sys.path.insert(0, HERE)
 
 import llava_onnx  # noqa: E402
 import make_tiny_vla  # noqa: E402
+from grounding import Grounding  # noqa: E402
 from loss_plot import write_loss_png  # noqa: E402
 from package_weights import (  # noqa: E402
     load_package_weights,
@@ -148,10 +149,11 @@ def action_logits(model, pixels, ids, ends, starts, tokens, first, last):
     return picked @ model.lm_head.weight[first: last + 1].T
 
 
-def evaluate(model, data, indices, device, args, first, last, pad_id):
-    """(mean cross-entropy, token accuracy) over `indices`."""
+def evaluate(model, data, indices, device, args, first, last, pad_id, grounding=None):
+    """(mean cross-entropy, token accuracy, share of rows whose best-scored patch shows the
+    named block, or None without grounding) over `indices`."""
     model.eval()
-    total, correct, count = 0.0, 0, 0
+    total, correct, count, hits, grounded = 0.0, 0, 0, 0, 0
     with torch.no_grad():
         for s in range(0, len(indices), args.batch_size):
             chunk = indices[s: s + args.batch_size]
@@ -162,8 +164,11 @@ def evaluate(model, data, indices, device, args, first, last, pad_id):
                 logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"))
             correct += int((logits.argmax(-1) == targets).sum())
             count += targets.numel()
+            if grounding:
+                h, n = grounding.hits(chunk, starts)
+                hits, grounded = hits + h, grounded + n
     model.train()
-    return total / count, correct / count
+    return total / count, correct / count, (hits / grounded if grounding and grounded else None)
 
 
 def greedy_reference(model, data, i, first, last):
@@ -243,6 +248,28 @@ def smooth_action_embeddings(model, first, last, seed):
             rows.copy_(scaled.to(rows.dtype))
 
 
+class WeightAverage:
+    """An exponential moving average of the parameters. Small-batch training ends wherever the
+    last batches pushed it; the average sits nearer the middle of where it wandered, which
+    decides more consistently in closed loop. The decay ramps up from 0 so the early, far-off
+    weights are forgotten."""
+
+    def __init__(self, model, decay):
+        self.decay = decay
+        self.weights = [p.detach().clone() for p in model.parameters()]
+
+    def update(self, model, step):
+        d = min(self.decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for a, p in zip(self.weights, model.parameters()):
+                a.mul_(d).add_(p.detach(), alpha=1 - d)
+
+    def copy_to(self, model):
+        with torch.no_grad():
+            for a, p in zip(self.weights, model.parameters()):
+                p.copy_(a)
+
+
 def lr_at(step, steps, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -319,6 +346,14 @@ def main():
     parser.add_argument("--action-embeddings", default="keep", choices=("keep", "smooth"),
                         help="smooth: start the action ids' embeddings and output rows as a "
                         "smooth code of their bin (for a base whose action ids are untrained)")
+    parser.add_argument("--grounding", default=None,
+                        help="a {colour word: [r, g, b]} JSON palette: add the auxiliary "
+                        "objective of grounding.py (scenes of flat block colours)")
+    parser.add_argument("--grounding-weight", type=float, default=0.5,
+                        help="its weight beside the action loss")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="export an exponential moving average of the weights with this "
+                        "decay per step (0: the last step's weights)")
     parser.add_argument("--label-sigma", type=float, default=0.0,
                         help="train on Gaussian soft targets over neighbouring bins (this "
                         "std in bins; 0: one-hot)")
@@ -372,11 +407,19 @@ def main():
     token_weights[:dims] = args.first_step_weight
 
     model = model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr,
-                                  weight_decay=args.weight_decay)
+    params = list(model.parameters())
+    grounding = None
+    if args.grounding:
+        with open(args.grounding, encoding="utf-8") as f:
+            grounding = Grounding(model, train, val, json.load(f), device)
+        params += list(grounding.parameters())
+        log(f"grounding objective on decoder layer 1's image positions, weight "
+            f"{args.grounding_weight}")
+    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+    average = WeightAverage(model, args.ema) if args.ema > 0 else None
     rng = np.random.default_rng(args.seed)
     val_rows = np.arange(val.count)
-    initial, _ = evaluate(model, val, val_rows, device, args, first, last, pad_id)
+    initial, _, _ = evaluate(model, val, val_rows, device, args, first, last, pad_id)
     log(f"step 0/{args.steps} validation loss {initial:.4f}")
     curve, val_curve = [], [(0, initial)]
     order, at, window, t0 = rng.permutation(train.count), 0, [], time.time()
@@ -395,25 +438,37 @@ def main():
             soft(targets, logits.shape[-1]).reshape(-1, logits.shape[-1]),
             reduction="none").reshape(targets.shape)
         loss = (per_token * token_weights).sum(-1).mean() / token_weights.sum()
+        if grounding:
+            loss = loss + args.grounding_weight * grounding.loss(chunk, starts)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
+        if average:
+            average.update(model, step)
         window.append(float(loss))
         done = step + 1
         if done % 25 == 0 or done == args.steps:
             curve.append((done, sum(window) / len(window)))
             window = []
         if done % args.eval_every == 0 or done == args.steps:
-            v, acc = evaluate(model, val, val_rows, device, args, first, last, pad_id)
+            v, acc, grounded = evaluate(model, val, val_rows, device, args, first, last, pad_id,
+                                        grounding)
             val_curve.append((done, v))
             rate = done * args.batch_size / (time.time() - t0)
             eta = (args.steps - done) * args.batch_size / rate
             log(f"step {done}/{args.steps} train loss {curve[-1][1]:.4f} validation loss "
-                f"{v:.4f} token accuracy {acc:.3f} lr {group['lr']:.2e} {rate:.0f} rows/s "
+                f"{v:.4f} token accuracy {acc:.3f}"
+                + ("" if grounded is None else f" grounding accuracy {grounded:.3f}")
+                + f" lr {group['lr']:.2e} {rate:.0f} rows/s "
                 f"eta {eta:.0f} s")
     train_seconds = time.time() - t0
-    final, accuracy = evaluate(model, val, val_rows, device, args, first, last, pad_id)
+    if average:
+        average.copy_to(model)
+    final, accuracy, grounded = evaluate(model, val, val_rows, device, args, first, last,
+                                         pad_id, grounding)
+    if grounding:
+        grounding.close()
 
     out = args.out
     model = model.to("cpu").eval()
@@ -429,6 +484,9 @@ def main():
         "lr": args.lr,
         "seed": args.seed,
         "label_sigma": args.label_sigma,
+        "ema": args.ema,
+        "grounding_weight": args.grounding_weight if grounding else 0,
+        "validation_grounding_accuracy": None if grounded is None else round(grounded, 4),
         "action_embeddings": args.action_embeddings,
         "first_step_weight": args.first_step_weight,
         "image_size": model.config.vision_config.image_size,

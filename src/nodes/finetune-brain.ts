@@ -6,6 +6,7 @@ import { atInputSize, loadModelPackage, type ModelPackage } from '../brain/index
 import { INSTRUCTION_SLOT, InputError, readJsonFile } from '../contract/index.js';
 import { type DatasetVocabulary, promptText } from '../finetune/align-anything.js';
 import { readAlignAnything } from '../finetune/align-anything-read.js';
+import { BLOCK_RGB } from '../sim/index.js';
 import { checkParity, type ParityReport } from './brain-parity.js';
 import { modelVocabulary } from './dataset-export.js';
 import { runTrainer } from './trainer-process.js';
@@ -37,6 +38,12 @@ export interface FinetuneOptions {
    * decide from the joint state too (the rows' `state` column).
    */
   prompt?: string;
+  /**
+   * Weight of the trainer's auxiliary grounding objective (models/training/grounding.py),
+   * which finds the named block by the embedded simulator's block colours: for its episodes
+   * only. 0 or absent: off.
+   */
+  grounding?: number;
   /** Trainer arguments passed through (`--steps`, `--lr`, …). */
   trainerArgs: string[];
   progress: (message: string) => void;
@@ -81,6 +88,12 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
       options.progress(`${file}: ${rows[split]} rows`);
     }
     const out = resolve(options.out);
+    const grounding: string[] = [];
+    if (options.grounding) {
+      const palette = join(work, 'palette.json');
+      writeFileSync(palette, JSON.stringify(BLOCK_RGB));
+      grounding.push('--grounding', palette, '--grounding-weight', String(options.grounding));
+    }
     await runTrainer(
       'finetune_tiny_vla.py',
       [
@@ -97,6 +110,7 @@ export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneR
         ...(options.imageSize === undefined ? [] : ['--image-size', String(options.imageSize)]),
         '--resize',
         String(resize),
+        ...grounding,
         ...options.trainerArgs,
       ],
       options.progress,

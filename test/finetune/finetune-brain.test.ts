@@ -11,7 +11,8 @@ import { CLI } from '../helpers/processes.js';
 // episodes, exported to Align-Anything, a few training steps of tiny-vla with Debian's PyTorch
 // (/usr/bin/python3), the export, and the TypeScript runtime's parity check against PyTorch.
 // The new package decides from the joint state too, and sees the middle of the frame
-// magnified (--resize), so those paths are covered end to end.
+// magnified (--resize), is the weights' moving average (--ema) and trains beside the grounding
+// objective (--grounding), so those paths are covered end to end.
 
 const PROMPT =
   '<image>\nThe arm is at {state}. What action should the robot take to {instruction}?';
@@ -57,6 +58,10 @@ beforeAll(() => {
       '224',
       '--resize',
       '336',
+      '--ema',
+      '0.9',
+      '--grounding',
+      '0.5',
     ],
     ...['--steps', '30', '--batch-size', '4', '--lr', '3e-3', '--prompt', PROMPT, '--json'],
   );
@@ -72,6 +77,11 @@ describe('pons finetune brain', () => {
     expect(t.steps).toBe(30);
     expect(t.rows).toBe(result.rows.train);
     expect(t.final_validation_loss).toBeLessThan(t.initial_validation_loss - 1);
+    expect(t.ema).toBe(0.9);
+    expect(t.grounding_weight).toBe(0.5);
+    // Scored on the held-out rows whose named block is in view: a share, not a placeholder.
+    expect(t.validation_grounding_accuracy).toBeGreaterThanOrEqual(0);
+    expect(t.validation_grounding_accuracy).toBeLessThanOrEqual(1);
     const curve = JSON.parse(readFileSync(join(pkg, 'training', 'loss.json'), 'utf8'));
     expect(curve.train.length).toBeGreaterThan(0);
     expect(

@@ -35,6 +35,16 @@ export function registerFinetune(program: Command): void {
       "keep | smooth: start the action ids' embeddings as a smooth code of their bin (for an untrained base)",
       'keep',
     )
+    .option(
+      '--grounding <weight>',
+      "weight of an auxiliary loss tying the instruction's colour word to the patches showing that block (embedded-simulator episodes only; 0: off)",
+      '0',
+    )
+    .option(
+      '--ema <decay>',
+      'export a moving average of the weights with this decay per step (0: the last weights)',
+      '0',
+    )
     .option('--image-size <px>', "the new package's image size (default the base's)")
     .option(
       '--resize <px>',
@@ -59,6 +69,8 @@ export function registerFinetune(program: Command): void {
         labelSigma: string;
         firstStepWeight: string;
         actionEmbeddings: string;
+        ema: string;
+        grounding: string;
         imageSize?: string;
         resize?: string;
         prompt?: string;
@@ -74,6 +86,7 @@ export function registerFinetune(program: Command): void {
           ...(flags.imageSize === undefined ? {} : { imageSize: Number(flags.imageSize) }),
           ...(flags.resize === undefined ? {} : { resize: Number(flags.resize) }),
           ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+          grounding: Number(flags.grounding),
           trainerArgs: [
             ['--steps', flags.steps],
             ['--batch-size', flags.batchSize],
@@ -81,6 +94,7 @@ export function registerFinetune(program: Command): void {
             ['--label-sigma', flags.labelSigma],
             ['--first-step-weight', flags.firstStepWeight],
             ['--action-embeddings', flags.actionEmbeddings],
+            ['--ema', flags.ema],
             ['--seed', flags.seed],
             ['--device', flags.device],
             ['--threads', flags.threads],

@@ -58,7 +58,7 @@ sys.path.insert(0, HERE)
 
 import llava_onnx  # noqa: E402
 import make_tiny_vla  # noqa: E402
-from grounding import Grounding  # noqa: E402
+from grounding import LAYER, Grounding  # noqa: E402
 from loss_plot import write_loss_png  # noqa: E402
 from package_weights import (  # noqa: E402
     load_package_weights,
@@ -250,9 +250,9 @@ def smooth_action_embeddings(model, first, last, seed):
 
 class WeightAverage:
     """An exponential moving average of the parameters. Small-batch training ends wherever the
-    last batches pushed it; the average sits nearer the middle of where it wandered, which
-    decides more consistently in closed loop. The decay ramps up from 0 so the early, far-off
-    weights are forgotten."""
+    last batches pushed it; the average sits nearer the middle of where it wandered (for
+    planar-vla it narrowed the closed-loop spread between training seeds: BENCHMARKS.md). The
+    decay ramps up from 0 so the early, far-off weights are forgotten."""
 
     def __init__(self, model, decay):
         self.decay = decay
@@ -358,6 +358,8 @@ def main():
                         help="train on Gaussian soft targets over neighbouring bins (this "
                         "std in bins; 0: one-hot)")
     args = parser.parse_args()
+    if not 0 <= args.ema < 1:
+        sys.exit(f"--ema {args.ema}: the decay must be in [0, 1)")
     started = time.time()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -413,7 +415,7 @@ def main():
         with open(args.grounding, encoding="utf-8") as f:
             grounding = Grounding(model, train, val, json.load(f), device)
         params += list(grounding.parameters())
-        log(f"grounding objective on decoder layer 1's image positions, weight "
+        log(f"grounding objective on decoder layer {LAYER + 1}'s image positions, weight "
             f"{args.grounding_weight}")
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     average = WeightAverage(model, args.ema) if args.ema > 0 else None

@@ -57,6 +57,9 @@ export interface FinetuneResult {
 }
 
 export async function finetuneBrain(options: FinetuneOptions): Promise<FinetuneResult> {
+  if (options.grounding !== undefined && !(options.grounding >= 0)) {
+    throw new InputError('--grounding', '', 'must be a number ≥ 0');
+  }
   const base = loadModelPackage(options.base);
   const size = options.imageSize ?? base.dims.imageSize;
   // At the base's image size the base's crop stays; at another size, no crop unless asked.

@@ -167,4 +167,24 @@ describe('pons finetune brain', () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/validation\.parquet.*is missing.*--val-fraction/);
   });
+
+  it('refuses a grounding weight that is not a number ≥ 0', () => {
+    const run = pons(
+      ...['finetune', 'brain', '--data', data, '--out', join(dir, 'never')],
+      '--grounding',
+      'x',
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--grounding.*must be a number ≥ 0/);
+  });
+
+  it('refuses a moving-average decay outside [0, 1)', () => {
+    const run = pons(
+      ...['finetune', 'brain', '--data', data, '--out', join(dir, 'never')],
+      '--ema',
+      '1',
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--ema 1\.0: the decay must be in \[0, 1\)/);
+  });
 });

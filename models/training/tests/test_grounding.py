@@ -1,4 +1,4 @@
-"""grounding.py's targets and objective, and finetune_tiny_vla.WeightAverage."""
+"""grounding.py: the targets and the auxiliary objective."""
 
 import unittest
 from types import SimpleNamespace
@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from repo_paths import TINY_VLA  # first: it puts the scripts on sys.path
 
-import finetune_tiny_vla
 import grounding
 import package_weights
 
@@ -81,22 +80,6 @@ class GroundingObjectiveTest(unittest.TestCase):
         self.g.captured = None
         self.run_decoder()
         self.assertIsNone(self.g.captured)
-
-
-class WeightAverageTest(unittest.TestCase):
-    def test_it_ramps_up_then_averages_at_the_decay(self):
-        layer = torch.nn.Linear(2, 1, bias=False)
-        with torch.no_grad():
-            layer.weight.fill_(1.0)
-        average = finetune_tiny_vla.WeightAverage(layer, decay=0.9)
-        with torch.no_grad():
-            layer.weight.fill_(3.0)
-        average.update(layer, step=0)  # ramp: decay (1 + 0) / (10 + 0) = 0.1
-        self.assertTrue(torch.allclose(average.weights[0], torch.full((1, 2), 2.8)))
-        average.update(layer, step=1000)  # past the ramp: 0.9
-        self.assertTrue(torch.allclose(average.weights[0], torch.full((1, 2), 0.9 * 2.8 + 0.3)))
-        average.copy_to(layer)
-        self.assertTrue(torch.equal(layer.weight, average.weights[0]))
 
 
 if __name__ == "__main__":

@@ -168,23 +168,16 @@ describe('pons finetune brain', () => {
     expect(run.stderr).toMatch(/validation\.parquet.*is missing.*--val-fraction/);
   });
 
-  it('refuses a grounding weight that is not a number ≥ 0', () => {
+  it.each([
+    ['--grounding', 'x', /--grounding.*must be a number ≥ 0/],
+    ['--ema', '1', /--ema 1\.0: the decay must be in \[0, 1\)/],
+  ])('refuses %s %s, naming the flag', (flag, value, message) => {
     const run = pons(
       ...['finetune', 'brain', '--data', data, '--out', join(dir, 'never')],
-      '--grounding',
-      'x',
+      flag,
+      value,
     );
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/--grounding.*must be a number ≥ 0/);
-  });
-
-  it('refuses a moving-average decay outside [0, 1)', () => {
-    const run = pons(
-      ...['finetune', 'brain', '--data', data, '--out', join(dir, 'never')],
-      '--ema',
-      '1',
-    );
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/--ema 1\.0: the decay must be in \[0, 1\)/);
+    expect(run.stderr).toMatch(message);
   });
 });
